@@ -1,0 +1,93 @@
+# Layering rule of DESIGN.md, enforced at configure time.
+#
+#   metrics   std + nlohmann_json                  no LibTorch
+#   tasks     metrics                              no LibTorch
+#   reports   std + nlohmann_json                  no LibTorch
+#   model     LibTorch, sentencepiece, OpenCV, nlohmann_json
+#   training  model
+#   harness   all of the above
+#
+# lnb_layer(NAME) declares a layer library; lnb_check_layering() walks every
+# layer's link closure (through helper targets too) and stops the configure with
+# FATAL_ERROR when a layer reaches a layer it may not use, or when a torch-free
+# layer reaches LibTorch. Used by the real build and by tests/cmake/layering.
+
+set(LNB_LAYER_ALLOWED_metrics  "")
+set(LNB_LAYER_ALLOWED_tasks    "metrics")
+set(LNB_LAYER_ALLOWED_reports  "")
+set(LNB_LAYER_ALLOWED_model    "")
+set(LNB_LAYER_ALLOWED_training "model")
+set(LNB_LAYER_ALLOWED_harness  "metrics;tasks;reports;model;training")
+set(LNB_LAYERS_WITHOUT_TORCH   "metrics;tasks;reports")
+# Anything whose name is in this list counts as LibTorch.
+set(LNB_TORCH_TARGET_NAMES "torch;torch_library;torch_cpu;torch_cuda;c10;c10_cuda;lnb_torch;lnb::torch;torchwheel")
+
+set_property(GLOBAL PROPERTY LNB_LAYERS "")
+
+function(lnb_layer name)
+  if(NOT DEFINED LNB_LAYER_ALLOWED_${name})
+    message(FATAL_ERROR "lnb_layer(${name}): '${name}' is not a layer of DESIGN.md")
+  endif()
+  set_property(GLOBAL APPEND PROPERTY LNB_LAYERS ${name})
+endfunction()
+
+# Collect the link closure of TARGET (names as written in link properties).
+function(_lnb_link_closure target out_var)
+  set(seen "")
+  set(todo "${target}")
+  while(todo)
+    list(POP_FRONT todo cur)
+    if(cur IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen "${cur}")
+    if(NOT TARGET "${cur}")
+      continue()
+    endif()
+    get_target_property(aliased "${cur}" ALIASED_TARGET)
+    if(aliased)
+      list(APPEND todo "${aliased}")
+    endif()
+    set(links "")
+    get_target_property(type "${cur}" TYPE)
+    if(NOT type STREQUAL "INTERFACE_LIBRARY" OR CMAKE_VERSION VERSION_GREATER_EQUAL 3.19)
+      get_target_property(direct "${cur}" LINK_LIBRARIES)
+      if(direct)
+        list(APPEND links ${direct})
+      endif()
+    endif()
+    get_target_property(iface "${cur}" INTERFACE_LINK_LIBRARIES)
+    if(iface)
+      list(APPEND links ${iface})
+    endif()
+    foreach(l IN LISTS links)
+      # Strip generator expressions that merely wrap a name: $<LINK_ONLY:x>, $<BUILD_INTERFACE:x>.
+      string(REGEX REPLACE "^\\$<[A-Z_]+:(.*)>$" "\\1" l "${l}")
+      list(APPEND todo "${l}")
+    endforeach()
+  endwhile()
+  list(REMOVE_ITEM seen "${target}")
+  set(${out_var} "${seen}" PARENT_SCOPE)
+endfunction()
+
+function(lnb_check_layering)
+  get_property(layers GLOBAL PROPERTY LNB_LAYERS)
+  set(errors "")
+  foreach(layer IN LISTS layers)
+    _lnb_link_closure(${layer} closure)
+    foreach(dep IN LISTS closure)
+      if(DEFINED LNB_LAYER_ALLOWED_${dep} AND NOT dep IN_LIST LNB_LAYER_ALLOWED_${layer})
+        string(APPEND errors "\n  layer '${layer}' links layer '${dep}' (allowed: ${LNB_LAYER_ALLOWED_${layer}})")
+      endif()
+      if(layer IN_LIST LNB_LAYERS_WITHOUT_TORCH AND dep IN_LIST LNB_TORCH_TARGET_NAMES)
+        string(APPEND errors "\n  layer '${layer}' links LibTorch ('${dep}'); metrics/, tasks/ and reports/ must stay torch-free")
+      endif()
+      if(layer IN_LIST LNB_LAYERS_WITHOUT_TORCH AND dep MATCHES "libtorch[^/]*\\.so|libc10[^/]*\\.so")
+        string(APPEND errors "\n  layer '${layer}' links a LibTorch library file '${dep}'")
+      endif()
+    endforeach()
+  endforeach()
+  if(errors)
+    message(FATAL_ERROR "lnbench layering rule broken (see DESIGN.md):${errors}")
+  endif()
+endfunction()

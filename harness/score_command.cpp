@@ -1,0 +1,258 @@
+// `lnbench score TASK ...`: scores existing predictions in each benchmark's own
+// files, no model needed. Prints a table, or with --json one object whose doubles
+// round-trip exactly. Bad input -> DataError message and exit code 2.
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/cli.h"
+#include "metrics/caption_metrics.h"
+#include "metrics/mme.h"
+#include "metrics/pope.h"
+#include "metrics/ptb_tokenizer.h"
+#include "metrics/vqa.h"
+#include "tasks/answer_parsers.h"
+#include "tasks/benchmark_files.h"
+#include "tasks/data_error.h"
+
+namespace lnb::harness {
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string fmt(double v, int digits = 4) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+ordered_json opt(const std::optional<double>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
+std::string opt_str(const std::optional<double>& v) { return v ? fmt(*v) : "n/a"; }
+
+void print_json(const ordered_json& j) { std::cout << j.dump(2) << "\n"; }
+
+int score_caption(const std::string& ann, const std::string& res, bool per_image, bool as_json) {
+  const tasks::CaptionInputs in = tasks::read_coco_caption_inputs(ann, res);
+  // pycocoevalcap: one tokenizer run over all references, one over all results.
+  std::vector<std::string> flat_refs;
+  for (const auto& refs : in.references) flat_refs.insert(flat_refs.end(), refs.begin(), refs.end());
+  const std::vector<std::string> tok_refs = metrics::coco_tokenize(flat_refs);
+  const std::vector<std::string> tok_cands = metrics::coco_tokenize(in.candidates);
+  metrics::CaptionAccumulator acc;
+  size_t k = 0;
+  for (size_t i = 0; i < in.image_ids.size(); ++i) {
+    std::vector<std::string> refs(tok_refs.begin() + static_cast<long>(k),
+                                  tok_refs.begin() + static_cast<long>(k + in.references[i].size()));
+    k += in.references[i].size();
+    acc.add(static_cast<int64_t>(i), in.image_ids[i], tok_cands[i], std::move(refs));
+  }
+  const metrics::CaptionScores s = acc.compute();
+  if (as_json) {
+    ordered_json j = {{"schema", "lnbench.score.caption/1"},
+                      {"n_images", s.n_images},
+                      {"Bleu_1", s.bleu[0]}, {"Bleu_2", s.bleu[1]}, {"Bleu_3", s.bleu[2]}, {"Bleu_4", s.bleu[3]},
+                      {"ROUGE_L", s.rouge_l}, {"CIDEr", s.cider},
+                      {"cider_scale", "x1 (pycocoevalcap); papers often print x100"},
+                      {"idf", s.idf_mode}, {"tokenizer", "ptb-3.4.1-coco"}};
+    if (per_image) {
+      ordered_json rows = ordered_json::array();
+      for (const auto& p : s.per_image)
+        rows.push_back({{"image_id", p.image_id}, {"Bleu_1", p.bleu[0]}, {"Bleu_2", p.bleu[1]}, {"Bleu_3", p.bleu[2]},
+                        {"Bleu_4", p.bleu[3]}, {"ROUGE_L", p.rouge_l}, {"CIDEr", p.cider}});
+      j["per_image"] = rows;
+    }
+    print_json(j);
+    return kExitOk;
+  }
+  std::cout << "caption metrics over " << s.n_images << " images (PTB tokenizer, CIDEr-D x1, IDF: " << s.idf_mode << ")\n";
+  for (int n = 0; n < 4; ++n) std::cout << "  Bleu_" << n + 1 << "  " << fmt(s.bleu[n], 6) << "\n";
+  std::cout << "  ROUGE_L " << fmt(s.rouge_l, 6) << "\n  CIDEr   " << fmt(s.cider, 6) << "  (x100: " << fmt(100 * s.cider, 2) << ")\n";
+  if (per_image) {
+    std::cout << "\n  image_id  Bleu_4  ROUGE_L  CIDEr\n";
+    for (const auto& p : s.per_image)
+      std::cout << "  " << p.image_id << "  " << fmt(p.bleu[3]) << "  " << fmt(p.rouge_l) << "  " << fmt(p.cider) << "\n";
+  }
+  return kExitOk;
+}
+
+// One tokenizer run over all of stdin, as pycocoevalcap would tokenize these captions.
+int tokenize_only() {
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(std::cin, line);) lines.push_back(line);
+  for (const std::string& t : metrics::coco_tokenize(lines)) std::cout << t << "\n";
+  return kExitOk;
+}
+
+int score_vqa(const std::string& q, const std::string& a, const std::string& r, const std::string& norm, bool as_json) {
+  const tasks::VqaInputs in = tasks::read_vqa_inputs(q, a, r);
+  metrics::VqaAccumulator acc(metrics::parse_vqa_normalization(norm));
+  for (size_t i = 0; i < in.questions.size(); ++i) acc.add(static_cast<int64_t>(i), in.questions[i], in.predictions[i]);
+  const metrics::VqaScores s = acc.compute();
+  if (as_json) {
+    print_json({{"schema", "lnbench.score.vqav2/1"}, {"normalization", s.normalization}, {"n_questions", s.n_questions},
+                {"overall", s.overall}, {"overall_unrounded", s.overall_unrounded},
+                {"perAnswerType", s.per_answer_type}, {"perQuestionType", s.per_question_type}});
+    return kExitOk;
+  }
+  std::cout << "VQA accuracy (" << s.normalization << " normalization) over " << s.n_questions << " questions\n"
+            << "  overall " << fmt(s.overall, 2) << "\n";
+  for (const auto& [k, v] : s.per_answer_type) std::cout << "  " << k << "  " << fmt(v, 2) << "\n";
+  return kExitOk;
+}
+
+ordered_json pope_json(const metrics::PopeScores& s) {
+  return {{"accuracy", opt(s.accuracy)}, {"precision", opt(s.precision)}, {"recall", opt(s.recall)},
+          {"f1", opt(s.f1)}, {"yes_ratio", opt(s.yes_ratio)}, {"tp", s.tp}, {"fp", s.fp}, {"tn", s.tn}, {"fn", s.fn},
+          {"n_answers", s.n_answers}, {"n_scored", s.n_scored}, {"unparseable_rate", s.unparseable_rate},
+          {"notes", s.notes}};
+}
+
+int score_pope(const std::string& labels_path, const std::string& answers_path, const std::string& join, bool as_json) {
+  const auto labels = tasks::read_pope_labels(labels_path);
+  const auto answers = tasks::read_pope_answers(answers_path);
+  std::vector<std::optional<metrics::YesNo>> paired(answers.size());
+  std::vector<std::string> notes;
+  if (join == "position") {
+    for (size_t i = 0; i < answers.size() && i < labels.size(); ++i)
+      paired[i] = labels[i].label == "no" ? metrics::YesNo::kNo : metrics::YesNo::kYes;
+    if (answers.size() != labels.size())
+      notes.push_back(std::to_string(answers.size()) + " answers vs " + std::to_string(labels.size()) +
+                      " labels: paired by position up to the shorter, as the reference does");
+  } else if (join == "question_id") {
+    std::unordered_map<int64_t, const tasks::PopeLabel*> by_id;
+    for (const auto& l : labels) by_id[l.question_id] = &l;
+    for (size_t i = 0; i < answers.size(); ++i) {
+      if (!answers[i].question_id)
+        throw tasks::DataError({answers_path, static_cast<long>(i + 1), "question_id", "an integer (--join question_id)", "none", ""});
+      const auto it = by_id.find(*answers[i].question_id);
+      if (it == by_id.end())
+        throw tasks::DataError({answers_path, static_cast<long>(i + 1), "question_id", "an id of the label file",
+                                std::to_string(*answers[i].question_id), ""});
+      paired[i] = it->second->label == "no" ? metrics::YesNo::kNo : metrics::YesNo::kYes;
+    }
+  } else {
+    throw std::invalid_argument("--join must be position or question_id");
+  }
+  metrics::PopeAccumulator ref, exact;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    ref.add(static_cast<int64_t>(i), paired[i], tasks::pope_parse_reference(answers[i].text));
+    exact.add(static_cast<int64_t>(i), paired[i], tasks::pope_parse_exact(answers[i].text));
+  }
+  const auto r = ref.compute(), e = exact.compute();
+  if (as_json) {
+    print_json({{"schema", "lnbench.score.pope/1"}, {"join", join}, {"notes", notes},
+                {"pope-reference", pope_json(r)}, {"exact", pope_json(e)}});
+    return kExitOk;
+  }
+  for (const auto& n : notes) std::cout << "note: " << n << "\n";
+  std::cout << "POPE (" << answers.size() << " answers)   parser: pope-reference | exact\n"
+            << "  accuracy   " << opt_str(r.accuracy) << " | " << opt_str(e.accuracy) << "\n"
+            << "  precision  " << opt_str(r.precision) << " | " << opt_str(e.precision) << "\n"
+            << "  recall     " << opt_str(r.recall) << " | " << opt_str(e.recall) << "\n"
+            << "  f1         " << opt_str(r.f1) << " | " << opt_str(e.f1) << "\n"
+            << "  yes_ratio  " << opt_str(r.yes_ratio) << " | " << opt_str(e.yes_ratio) << "\n"
+            << "  unparseable " << fmt(r.unparseable_rate) << " | " << fmt(e.unparseable_rate) << "\n";
+  return kExitOk;
+}
+
+int score_mme(const std::string& dir, bool as_json) {
+  metrics::MmeAccumulator acc;
+  std::vector<std::string> tasks_all = metrics::mme_perception_tasks();
+  for (const auto& t : metrics::mme_cognition_tasks()) tasks_all.push_back(t);
+  for (const std::string& task : tasks_all) {
+    const std::filesystem::path file = std::filesystem::path(dir) / (task + ".txt");
+    if (!std::filesystem::exists(file)) continue;
+    const auto lines = tasks::read_mme_task_file(file);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const metrics::YesNo gt = tasks::parse_yes_no_label(lines[i].gt);
+      if (gt == metrics::YesNo::kUnparseable)
+        throw tasks::DataError({file.string(), static_cast<long>(i + 1), "GT", "Yes or No", lines[i].gt, ""});
+      acc.add(task, static_cast<int64_t>(i), gt, tasks::mme_parse_response(lines[i].response));
+    }
+    if (lines.size() % 2 != 0)
+      throw tasks::DataError({file.string(), static_cast<long>(lines.size()), "", "an even number of lines (2 per image)",
+                              std::to_string(lines.size()) + " lines", "the eval_tool pairs consecutive lines"});
+  }
+  const metrics::MmeScores s = acc.compute();
+  if (as_json) {
+    ordered_json tasks_json = ordered_json::object();
+    for (const auto& t : s.tasks)
+      tasks_json[t.task] = {{"score", t.score}, {"acc", t.acc}, {"acc_plus", t.acc_plus},
+                            {"n_questions", t.n_questions}, {"n_other", t.n_other}};
+    print_json({{"schema", "lnbench.score.mme/1"}, {"perception", s.perception}, {"cognition", s.cognition},
+                {"tasks", tasks_json}, {"unparseable_rate", s.unparseable_rate}, {"missing_tasks", s.missing_tasks}});
+    return kExitOk;
+  }
+  std::cout << "MME (eval_tool semantics)\n";
+  for (const auto& t : s.tasks)
+    std::cout << "  " << t.task << "  score " << fmt(t.score, 2) << "  acc " << fmt(t.acc) << "  acc+ " << fmt(t.acc_plus) << "\n";
+  std::cout << "  Perception total " << fmt(s.perception, 2) << "\n  Cognition total  " << fmt(s.cognition, 2) << "\n";
+  for (const auto& m : s.missing_tasks) std::cout << "  (no " << m << ".txt)\n";
+  return kExitOk;
+}
+
+// Runs `body`, turning bad input into a message and exit code 2.
+template <typename F>
+void guarded(int& exit_code, F&& body) {
+  try {
+    exit_code = body();
+  } catch (const tasks::DataError& e) {
+    std::cerr << "lnbench score: " << e.what() << "\n";
+    exit_code = kExitBadInput;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "lnbench score: " << e.what() << "\n";
+    exit_code = kExitBadInput;
+  }
+}
+
+}  // namespace
+
+void register_score(CLI::App& app, int& exit_code) {
+  CLI::App* score = app.add_subcommand("score", "Score existing predictions in each benchmark's own files (no model)");
+  score->require_subcommand(1);
+
+  struct CaptionArgs { std::string ann, res; bool per_image = false, json = false, tokenize_only = false; };
+  static CaptionArgs ca;
+  CLI::App* cap = score->add_subcommand("caption", "COCO caption metrics: Bleu_1..4, ROUGE_L, CIDEr (pycocoevalcap-exact)");
+  cap->add_option("--annotations", ca.ann, "COCO annotation JSON (images, annotations[image_id, caption])");
+  cap->add_option("--results", ca.res, "COCO results JSON ([{image_id, caption}])");
+  cap->add_flag("--per-image", ca.per_image, "Also print per-image scores");
+  cap->add_flag("--json", ca.json, "One JSON object, doubles at full precision");
+  cap->add_flag("--tokenize-only", ca.tokenize_only, "Tokenize captions from stdin, one per line");
+  cap->callback([&exit_code] {
+    guarded(exit_code, [] {
+      if (ca.tokenize_only) return tokenize_only();
+      if (ca.ann.empty() || ca.res.empty()) throw std::invalid_argument("--annotations and --results are required");
+      return score_caption(ca.ann, ca.res, ca.per_image, ca.json);
+    });
+  });
+
+  struct VqaArgs { std::string q, a, r, norm = "official"; bool json = false; };
+  static VqaArgs va;
+  CLI::App* vqa = score->add_subcommand("vqav2", "VQAv2 accuracy with answer- and question-type breakdowns");
+  vqa->add_option("--questions", va.q, "v2_OpenEnded_mscoco_*_questions.json")->required();
+  vqa->add_option("--annotations", va.a, "v2_mscoco_*_annotations.json")->required();
+  vqa->add_option("--results", va.r, "[{question_id, answer}]")->required();
+  vqa->add_option("--normalization", va.norm, "official (2021, default) | pre2021 | llava");
+  vqa->add_flag("--json", va.json, "One JSON object");
+  vqa->callback([&exit_code] { guarded(exit_code, [] { return score_vqa(va.q, va.a, va.r, va.norm, va.json); }); });
+
+  struct PopeArgs { std::string labels, answers, join = "position"; bool json = false; };
+  static PopeArgs pa;
+  CLI::App* pope = score->add_subcommand("pope", "POPE accuracy/precision/recall/F1/yes-ratio with both parsers");
+  pope->add_option("--labels", pa.labels, "coco_pope_SPLIT.json (JSON lines)")->required();
+  pope->add_option("--answers", pa.answers, "answers JSON lines: 'answer' (POPE) or 'text' (LLaVA)")->required();
+  pope->add_option("--join", pa.join, "position (the reference's pairing, default) | question_id");
+  pope->add_flag("--json", pa.json, "One JSON object");
+  pope->callback([&exit_code] { guarded(exit_code, [] { return score_pope(pa.labels, pa.answers, pa.join, pa.json); }); });
+
+  struct MmeArgs { std::string dir; bool json = false; };
+  static MmeArgs ma;
+  CLI::App* mme = score->add_subcommand("mme", "MME scores with the official eval_tool semantics");
+  mme->add_option("--results-dir", ma.dir, "folder with one <task>.txt per subtask (eval_tool format)")->required();
+  mme->add_flag("--json", ma.json, "One JSON object");
+  mme->callback([&exit_code] { guarded(exit_code, [] { return score_mme(ma.dir, ma.json); }); });
+}
+
+}  // namespace lnb::harness

@@ -1,0 +1,255 @@
+// See caption_metrics.h. Float operations follow the Python sources line by line
+// (pycocoevalcap bleu_scorer.py, rouge.py, cider_scorer.py); comments name the line.
+#include "metrics/caption_metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "metrics/ngram_table.h"
+#include "metrics/pyfloat.h"
+
+namespace lnb::metrics {
+namespace {
+
+constexpr double kNumpyE = 2.718281828459045;  // np.e
+
+// --- BLEU ----------------------------------------------------------------------
+struct BleuStats {
+  int64_t testlen = 0, reflen = 0;
+  std::array<int64_t, 4> guess{}, correct{};
+};
+
+BleuStats bleu_stats(const CaptionCounts& cand, const std::vector<CaptionCounts>& refs) {
+  BleuStats s;
+  s.testlen = cand.n_words;
+  // _single_reflen 'closest': min over (|l - testlen|, l).
+  std::pair<int64_t, int64_t> best{INT64_MAX, INT64_MAX};
+  for (const CaptionCounts& r : refs) best = std::min(best, {std::llabs(r.n_words - s.testlen), r.n_words});
+  s.reflen = best.second;
+  for (int k = 0; k < 4; ++k) {
+    s.guess[k] = std::max<int64_t>(0, s.testlen - k);
+    for (const NgramCount& g : cand.by_order[k]) {
+      int32_t maxref = 0;
+      for (const CaptionCounts& r : refs)
+        for (const NgramCount& rg : r.by_order[k])
+          if (rg.id == g.id) maxref = std::max(maxref, rg.count);
+      s.correct[k] += std::min(maxref, g.count);
+    }
+  }
+  return s;
+}
+
+std::array<double, 4> bleu_from(const BleuStats& s) {
+  const double small = 1e-9, tiny = 1e-15;
+  std::array<double, 4> out{};
+  double bleu = 1.0;
+  for (int k = 0; k < 4; ++k) {
+    bleu *= (static_cast<double>(s.correct[k]) + tiny) / (static_cast<double>(s.guess[k]) + small);
+    out[k] = std::pow(bleu, 1.0 / (k + 1));
+  }
+  const double ratio = (static_cast<double>(s.testlen) + tiny) / (static_cast<double>(s.reflen) + small);
+  if (ratio < 1)
+    for (double& b : out) b *= std::exp(1 - 1 / ratio);
+  return out;
+}
+
+// --- ROUGE-L -------------------------------------------------------------------
+int lcs(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  std::vector<int> prev(b.size() + 1, 0), cur(b.size() + 1, 0);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = a[i - 1] == b[j - 1] ? prev[j - 1] + 1 : std::max(prev[j], cur[j - 1]);
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+double rouge_l(const std::vector<int32_t>& cand, const std::vector<std::vector<int32_t>>& refs) {
+  const double beta = 1.2;
+  double prec_max = -1, rec_max = -1;
+  for (const auto& r : refs) {
+    const int l = lcs(r, cand);
+    prec_max = std::max(prec_max, l / static_cast<double>(cand.size()));
+    rec_max = std::max(rec_max, l / static_cast<double>(r.size()));
+  }
+  if (prec_max != 0 && rec_max != 0) {
+    const double b2 = beta * beta;  // self.beta**2
+    return ((1 + b2) * prec_max * rec_max) / (rec_max + b2 * prec_max);
+  }
+  return 0.0;
+}
+
+// --- CIDEr-D -------------------------------------------------------------------
+struct CiderVec {
+  std::vector<std::pair<int32_t, double>> w[4];  // insertion order
+  std::array<double, 4> norm{};
+  int64_t length = 0;
+};
+
+template <typename DfFn>
+CiderVec counts2vec(const CaptionCounts& c, double ref_len, const DfFn& df_of) {
+  CiderVec v;
+  for (int n = 0; n < 4; ++n) {
+    for (const NgramCount& g : c.by_order[n]) {
+      const double df = std::log(std::max(1.0, static_cast<double>(df_of(g.id))));
+      const double w = static_cast<double>(g.count) * (ref_len - df);
+      v.w[n].push_back({g.id, w});
+      v.norm[n] += std::pow(w, 2);
+      if (n == 1) v.length += g.count;  // the bigram "length" quirk
+    }
+    v.norm[n] = std::sqrt(v.norm[n]);
+  }
+  return v;
+}
+
+std::array<double, 4> cider_sim(const CiderVec& hyp, const CiderVec& ref) {
+  const double delta = static_cast<double>(hyp.length - ref.length);
+  std::array<double, 4> val{};
+  for (int n = 0; n < 4; ++n) {
+    for (const auto& [id, wh] : hyp.w[n]) {
+      double wr = 0;
+      for (const auto& [rid, rw] : ref.w[n])
+        if (rid == id) { wr = rw; break; }
+      val[n] += std::min(wh, wr) * wr;
+    }
+    if (hyp.norm[n] != 0 && ref.norm[n] != 0) val[n] /= (hyp.norm[n] * ref.norm[n]);
+    val[n] *= cider_length_penalty(delta);
+  }
+  return val;
+}
+
+}  // namespace
+
+double cider_length_penalty(double delta, double sigma) {
+  return std::pow(kNumpyE, -(delta * delta) / (2 * (sigma * sigma)));
+}
+
+FixedIdf FixedIdf::from_references(const std::vector<std::vector<std::string>>& refs_per_image) {
+  FixedIdf out;
+  for (const auto& refs : refs_per_image) {
+    std::vector<std::string> seen;
+    for (const std::string& r : refs) {
+      const auto words = python_split(r);
+      for (size_t n = 1; n <= 4; ++n)
+        for (size_t i = 0; i + n <= words.size(); ++i) {
+          std::string g(words[i]);
+          for (size_t k = 1; k < n; ++k) (g += ' ') += words[i + k];
+          seen.push_back(std::move(g));
+        }
+    }
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    for (const std::string& g : seen) ++out.df[g];
+  }
+  out.n_images = static_cast<int64_t>(refs_per_image.size());
+  out.ref_len = std::log(static_cast<double>(out.n_images));
+  return out;
+}
+
+void CaptionAccumulator::add(int64_t order, std::string image_id, std::string candidate,
+                             std::vector<std::string> refs) {
+  if (refs.empty()) throw std::invalid_argument("caption image '" + image_id + "' has no reference captions");
+  items_.push_back({order, std::move(image_id), std::move(candidate), std::move(refs)});
+}
+
+void CaptionAccumulator::merge(const CaptionAccumulator& other) {
+  items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+}
+
+CaptionScores CaptionAccumulator::compute(CiderIdf idf, const FixedIdf* fixed) const {
+  std::vector<const Item*> items;
+  for (const Item& it : items_) items.push_back(&it);
+  std::sort(items.begin(), items.end(), [](const Item* a, const Item* b) { return a->order < b->order; });
+  for (size_t i = 1; i < items.size(); ++i)
+    if (items[i]->order == items[i - 1]->order)
+      throw std::invalid_argument("caption accumulator: order key " + std::to_string(items[i]->order) + " added twice");
+
+  NgramTable table;
+  const size_t n = items.size();
+  std::vector<CaptionCounts> cand(n);
+  std::vector<std::vector<CaptionCounts>> refs(n);
+  for (size_t i = 0; i < n; ++i) {
+    cand[i] = table.count(items[i]->candidate);
+    for (const std::string& r : items[i]->refs) refs[i].push_back(table.count(r));
+  }
+
+  CaptionScores out;
+  out.n_images = static_cast<int64_t>(n);
+  out.per_image.resize(n);
+
+  // BLEU: per image, and the corpus score from summed integer counts.
+  BleuStats total;
+  for (size_t i = 0; i < n; ++i) {
+    const BleuStats s = bleu_stats(cand[i], refs[i]);
+    out.per_image[i].image_id = items[i]->image_id;
+    out.per_image[i].bleu = bleu_from(s);
+    total.testlen += s.testlen;
+    total.reflen += s.reflen;
+    for (int k = 0; k < 4; ++k) total.guess[k] += s.guess[k], total.correct[k] += s.correct[k];
+  }
+  out.bleu = bleu_from(total);
+
+  // ROUGE-L on single-space splits.
+  std::vector<double> rouge(n), cider(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<std::vector<int32_t>> r;
+    for (const std::string& ref : items[i]->refs) r.push_back(table.split_single_space_ids(ref));
+    rouge[i] = rouge_l(table.split_single_space_ids(items[i]->candidate), r);
+    out.per_image[i].rouge_l = rouge[i];
+  }
+  out.rouge_l = n ? numpy_mean(rouge) : 0.0;
+
+  // CIDEr-D document frequencies.
+  std::vector<int64_t> df_eval;
+  double ref_len = 0;
+  std::vector<int64_t> fixed_df;
+  if (idf == CiderIdf::kEvaluatedSet) {
+    out.idf_mode = "evaluated-set";
+    df_eval.assign(table.n_ngrams(), 0);
+    std::vector<int32_t> stamp(table.n_ngrams(), -1);
+    int64_t max_df = 0;
+    for (size_t i = 0; i < n; ++i)
+      for (const CaptionCounts& r : refs[i])
+        for (const auto& order : r.by_order)
+          for (const NgramCount& g : order)
+            if (stamp[g.id] != static_cast<int32_t>(i)) {
+              stamp[g.id] = static_cast<int32_t>(i);
+              max_df = std::max(max_df, ++df_eval[g.id]);
+            }
+    if (n > 0 && max_df == 0)
+      throw std::invalid_argument("CIDEr: every reference caption is empty (pycocoevalcap fails on this set)");
+    ref_len = std::log(static_cast<double>(n));
+  } else {
+    if (fixed == nullptr) throw std::invalid_argument("CIDEr fixed-reference IDF requested without a reference set");
+    out.idf_mode = "fixed-reference";
+    ref_len = fixed->ref_len;
+  }
+  if (idf == CiderIdf::kFixedReference) {
+    fixed_df.assign(table.n_ngrams(), 0);
+    for (int32_t id = 0; id < static_cast<int32_t>(table.n_ngrams()); ++id) {
+      const auto it = fixed->df.find(table.ngram_text(id));
+      if (it != fixed->df.end()) fixed_df[id] = it->second;
+    }
+  }
+  auto df_of = [&](int32_t id) -> int64_t {
+    return idf == CiderIdf::kEvaluatedSet ? df_eval[id] : fixed_df[id];
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const CiderVec hyp = counts2vec(cand[i], ref_len, df_of);
+    std::array<double, 4> score{};
+    for (const CaptionCounts& r : refs[i]) {
+      const auto sim = cider_sim(hyp, counts2vec(r, ref_len, df_of));
+      for (int k = 0; k < 4; ++k) score[k] += sim[k];
+    }
+    double avg = numpy_mean(score);
+    avg /= static_cast<double>(refs[i].size());
+    avg *= 10.0;
+    cider[i] = avg;
+    out.per_image[i].cider = avg;
+  }
+  out.cider = n ? numpy_mean(cider) : 0.0;
+  return out;
+}
+
+}  // namespace lnb::metrics

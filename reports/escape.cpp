@@ -1,0 +1,84 @@
+// See escape.h.
+#include "reports/escape.h"
+
+#include <cstdlib>
+
+namespace lnb::reports {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if it is not valid.
+size_t utf8_length(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  size_t n = 0;
+  unsigned min = 0;
+  if (c < 0x80) return 1;
+  if ((c & 0xE0) == 0xC0) { n = 2; min = 0x80; }
+  else if ((c & 0xF0) == 0xE0) { n = 3; min = 0x800; }
+  else if ((c & 0xF8) == 0xF0) { n = 4; min = 0x10000; }
+  else return 0;
+  if (i + n > s.size()) return 0;
+  unsigned cp = c & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+bool looks_numeric(std::string_view s) {
+  if (s.empty()) return false;
+  const std::string copy(s);
+  char* end = nullptr;
+  std::strtod(copy.c_str(), &end);
+  return end == copy.c_str() + copy.size();
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = utf8_length(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+      continue;
+    }
+    if (n == 1) {
+      switch (text[i]) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += text[i];
+      }
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+  return out;
+}
+
+std::string csv_field(std::string_view text) {
+  std::string body(text);
+  if (!body.empty() && !looks_numeric(body) &&
+      (body[0] == '=' || body[0] == '+' || body[0] == '-' || body[0] == '@' || body[0] == '\t' ||
+       body[0] == '\r')) {
+    body.insert(body.begin(), '\'');
+  }
+  if (body.find_first_of(",\"\r\n") == std::string::npos) return body;
+  std::string out = "\"";
+  for (char c : body) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace lnb::reports

@@ -1,0 +1,255 @@
+// See benchmark_files.h.
+#include "tasks/benchmark_files.h"
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "tasks/data_error.h"
+
+namespace lnb::tasks {
+namespace {
+
+using nlohmann::json;
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError({path.string(), 0, "", "a readable file", "cannot open it", "check the path"});
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+json parse_json(const fs::path& path) {
+  try {
+    return json::parse(read_all(path));
+  } catch (const json::parse_error& e) {
+    throw DataError({path.string(), 0, "", "valid JSON", e.what(), ""});
+  }
+}
+
+std::string kind_of(const json& j) { return std::string(j.type_name()) + " " + j.dump().substr(0, 60); }
+
+const json& field(const json& obj, const char* name, const fs::path& path, long line, const std::string& where) {
+  if (!obj.is_object()) throw DataError({path.string(), line, where, "an object", kind_of(obj), ""});
+  const auto it = obj.find(name);
+  if (it == obj.end()) throw DataError({path.string(), line, where + name, "a field '" + std::string(name) + "'", "none", ""});
+  return *it;
+}
+
+std::string string_field(const json& obj, const char* name, const fs::path& path, long line, const std::string& where) {
+  const json& v = field(obj, name, path, line, where);
+  if (!v.is_string()) throw DataError({path.string(), line, where + name, "a string", kind_of(v), ""});
+  return v.get<std::string>();
+}
+
+int64_t int_field(const json& obj, const char* name, const fs::path& path, long line, const std::string& where) {
+  const json& v = field(obj, name, path, line, where);
+  if (!v.is_number_integer()) throw DataError({path.string(), line, where + name, "an integer", kind_of(v), ""});
+  return v.get<int64_t>();
+}
+
+// An image id as a stable string key (COCO uses ints, some files strings).
+std::string id_key(const json& v, const fs::path& path, long line, const std::string& where) {
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_string()) return v.get<std::string>();
+  throw DataError({path.string(), line, where, "an integer or string id", kind_of(v), ""});
+}
+
+const json& array_field(const json& obj, const char* name, const fs::path& path) {
+  const json& v = field(obj, name, path, 0, "");
+  if (!v.is_array()) throw DataError({path.string(), 0, name, "an array", kind_of(v), ""});
+  return v;
+}
+
+// JSON lines: one object per non-blank line.
+std::vector<std::pair<long, json>> read_json_lines(const fs::path& path) {
+  std::istringstream in(read_all(path));
+  std::vector<std::pair<long, json>> out;
+  std::string line;
+  long n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      out.emplace_back(n, json::parse(line));
+    } catch (const json::parse_error& e) {
+      throw DataError({path.string(), n, "", "one JSON object per line", e.what(), ""});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+CaptionInputs read_coco_caption_inputs(const fs::path& annotations, const fs::path& results) {
+  const json ann = parse_json(annotations);
+  const json& images = array_field(ann, "images", annotations);
+  const json& anns = array_field(ann, "annotations", annotations);
+  std::vector<std::string> order;
+  std::set<std::string> known;
+  for (size_t i = 0; i < images.size(); ++i) {
+    const std::string w = "images[" + std::to_string(i) + "].";
+    const std::string id = id_key(field(images[i], "id", annotations, 0, w), annotations, 0, w + "id");
+    if (known.insert(id).second) order.push_back(id);
+  }
+  std::unordered_map<std::string, std::vector<std::string>> refs;
+  for (size_t i = 0; i < anns.size(); ++i) {
+    const std::string w = "annotations[" + std::to_string(i) + "].";
+    const std::string id = id_key(field(anns[i], "image_id", annotations, 0, w), annotations, 0, w + "image_id");
+    refs[id].push_back(string_field(anns[i], "caption", annotations, 0, w));
+  }
+  const json res = parse_json(results);
+  if (!res.is_array()) throw DataError({results.string(), 0, "", "a JSON list of {image_id, caption}", kind_of(res), ""});
+  std::unordered_map<std::string, std::string> cand;
+  for (size_t i = 0; i < res.size(); ++i) {
+    const std::string w = "[" + std::to_string(i) + "].";
+    const std::string id = id_key(field(res[i], "image_id", results, 0, w), results, 0, w + "image_id");
+    if (!known.count(id))
+      throw DataError({results.string(), 0, w + "image_id", "an image id of the annotation file", id,
+                       "results do not correspond to this annotation set"});
+    const std::string caption = string_field(res[i], "caption", results, 0, w);
+    if (!cand.emplace(id, caption).second)
+      throw DataError({results.string(), 0, w + "image_id", "one caption per image", "a second caption for " + id, ""});
+  }
+  CaptionInputs out;
+  for (const std::string& id : order) {
+    const auto c = cand.find(id);
+    if (c == cand.end()) continue;
+    const auto r = refs.find(id);
+    if (r == refs.end())
+      throw DataError({annotations.string(), 0, "annotations", "at least one reference caption for image " + id, "none", ""});
+    out.image_ids.push_back(id);
+    out.references.push_back(r->second);
+    out.candidates.push_back(c->second);
+  }
+  return out;
+}
+
+VqaInputs read_vqa_inputs(const fs::path& questions, const fs::path& annotations, const fs::path& results) {
+  const json qj = parse_json(questions);
+  const json& qs = array_field(qj, "questions", questions);
+  std::unordered_map<int64_t, std::string> texts;
+  for (size_t i = 0; i < qs.size(); ++i) {
+    const std::string w = "questions[" + std::to_string(i) + "].";
+    texts[int_field(qs[i], "question_id", questions, 0, w)] = string_field(qs[i], "question", questions, 0, w);
+  }
+  const json aj = parse_json(annotations);
+  const json& anns = array_field(aj, "annotations", annotations);
+  VqaInputs out;
+  std::unordered_map<int64_t, size_t> index;
+  for (size_t i = 0; i < anns.size(); ++i) {
+    const std::string w = "annotations[" + std::to_string(i) + "].";
+    metrics::VqaQuestion q;
+    q.question_id = int_field(anns[i], "question_id", annotations, 0, w);
+    q.answer_type = string_field(anns[i], "answer_type", annotations, 0, w);
+    if (q.answer_type != "yes/no" && q.answer_type != "number" && q.answer_type != "other")
+      throw DataError({annotations.string(), 0, w + "answer_type", "yes/no, number or other", q.answer_type, ""});
+    q.question_type = string_field(anns[i], "question_type", annotations, 0, w);
+    const json& answers = field(anns[i], "answers", annotations, 0, w);
+    if (!answers.is_array() || answers.empty())
+      throw DataError({annotations.string(), 0, w + "answers", "a non-empty list", kind_of(answers), ""});
+    for (size_t k = 0; k < answers.size(); ++k) {
+      const std::string wa = w + "answers[" + std::to_string(k) + "].";
+      metrics::VqaGtAnswer a;
+      a.answer = string_field(answers[k], "answer", annotations, 0, wa);
+      if (answers[k].contains("answer_confidence") && answers[k]["answer_confidence"].is_string())
+        a.confidence = answers[k]["answer_confidence"].get<std::string>();
+      a.answer_id = answers[k].contains("answer_id") && answers[k]["answer_id"].is_number_integer()
+                        ? answers[k]["answer_id"].get<int64_t>()
+                        : static_cast<int64_t>(k + 1);
+      q.answers.push_back(std::move(a));
+    }
+    if (!index.emplace(q.question_id, out.questions.size()).second)
+      throw DataError({annotations.string(), 0, w + "question_id", "unique question ids", "a repeat of " + std::to_string(q.question_id), ""});
+    const auto t = texts.find(q.question_id);
+    out.question_texts.push_back(t == texts.end() ? "" : t->second);
+    out.questions.push_back(std::move(q));
+  }
+  const json rj = parse_json(results);
+  if (!rj.is_array()) throw DataError({results.string(), 0, "", "a JSON list of {question_id, answer}", kind_of(rj), ""});
+  std::vector<std::optional<std::string>> pred(out.questions.size());
+  for (size_t i = 0; i < rj.size(); ++i) {
+    const std::string w = "[" + std::to_string(i) + "].";
+    const int64_t id = int_field(rj[i], "question_id", results, 0, w);
+    const auto it = index.find(id);
+    if (it == index.end())
+      throw DataError({results.string(), 0, w + "question_id", "a question id of the annotation file",
+                       std::to_string(id), "results must cover exactly the annotated questions"});
+    pred[it->second] = string_field(rj[i], "answer", results, 0, w);  // later duplicates win
+  }
+  for (size_t i = 0; i < pred.size(); ++i) {
+    if (!pred[i])
+      throw DataError({results.string(), 0, "question_id", "an answer for every annotated question",
+                       "none for question " + std::to_string(out.questions[i].question_id),
+                       "results must cover exactly the annotated questions"});
+    out.predictions.push_back(*pred[i]);
+  }
+  return out;
+}
+
+std::vector<PopeLabel> read_pope_labels(const fs::path& path) {
+  std::vector<PopeLabel> out;
+  for (const auto& [line, j] : read_json_lines(path)) {
+    PopeLabel l;
+    l.question_id = int_field(j, "question_id", path, line, "");
+    l.image = string_field(j, "image", path, line, "");
+    l.text = string_field(j, "text", path, line, "");
+    l.label = string_field(j, "label", path, line, "");
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::vector<PopeAnswer> read_pope_answers(const fs::path& path) {
+  std::vector<PopeAnswer> out;
+  for (const auto& [line, j] : read_json_lines(path)) {
+    PopeAnswer a;
+    if (!j.is_object()) throw DataError({path.string(), line, "", "an object", kind_of(j), ""});
+    if (j.contains("answer")) a.text = string_field(j, "answer", path, line, "");
+    else if (j.contains("text")) a.text = string_field(j, "text", path, line, "");
+    else throw DataError({path.string(), line, "answer", "the answer in 'answer' (POPE) or 'text' (LLaVA)", "neither", ""});
+    if (j.contains("question_id") && j["question_id"].is_number_integer()) a.question_id = j["question_id"].get<int64_t>();
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<MmeLine> read_mme_task_file(const fs::path& path) {
+  const std::string raw = read_all(path);
+  // Universal newlines (Python text mode): \r\n and \r become \n; lines keep it.
+  std::vector<std::string> lines;
+  std::string cur;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '\r') {
+      if (i + 1 < raw.size() && raw[i + 1] == '\n') ++i;
+      c = '\n';
+    }
+    cur += c;
+    if (c == '\n') lines.push_back(std::move(cur)), cur.clear();
+  }
+  if (!cur.empty()) lines.push_back(std::move(cur));
+  std::vector<MmeLine> out;
+  for (size_t n = 0; n < lines.size(); ++n) {
+    std::vector<std::string> fields;
+    size_t start = 0;
+    while (true) {
+      const size_t tab = lines[n].find('\t', start);
+      fields.push_back(lines[n].substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+    if (fields.size() != 4)
+      throw DataError({path.string(), static_cast<long>(n + 1), "", "4 tab-separated fields (image, question, GT, response)",
+                       std::to_string(fields.size()) + " fields", "a response must be one line without tabs"});
+    out.push_back({fields[0], fields[1], fields[2], fields[3]});
+  }
+  return out;
+}
+
+}  // namespace lnb::tasks

@@ -1,0 +1,57 @@
+// Readers for each benchmark's own answer/label files, as `lnbench score` and the
+// task adapters consume them. Every reader validates what it uses and throws
+// DataError naming the file, line and field; nothing is skipped silently.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "metrics/vqa.h"
+
+namespace lnb::tasks {
+
+namespace fs = std::filesystem;
+
+// --- COCO captions (annotation format + results format) -------------------------
+struct CaptionInputs {
+  std::vector<std::string> image_ids;              // evaluation order (annotation "images" order)
+  std::vector<std::vector<std::string>> references;  // raw, annotation order per image
+  std::vector<std::string> candidates;             // raw, one per image
+};
+// pycocotools semantics: results' image ids must exist in the annotations; each
+// evaluated image needs exactly one result and at least one reference.
+CaptionInputs read_coco_caption_inputs(const fs::path& annotations, const fs::path& results);
+
+// --- VQAv2 ------------------------------------------------------------------------
+struct VqaInputs {
+  std::vector<metrics::VqaQuestion> questions;  // annotation order
+  std::vector<std::string> question_texts;       // parallel; "" if not in the questions file
+  std::vector<std::string> predictions;          // parallel
+};
+// Results must cover exactly the annotations' question ids (the official loadRes
+// asserts it); a duplicated result id keeps the later one, as the official index does.
+VqaInputs read_vqa_inputs(const fs::path& questions, const fs::path& annotations, const fs::path& results);
+
+// --- POPE -------------------------------------------------------------------------
+struct PopeLabel {
+  int64_t question_id = 0;
+  std::string image, text, label;
+};
+struct PopeAnswer {
+  std::optional<int64_t> question_id;
+  std::string text;
+};
+std::vector<PopeLabel> read_pope_labels(const fs::path& path);    // JSON lines
+std::vector<PopeAnswer> read_pope_answers(const fs::path& path);  // JSON lines: "answer" or "text"
+
+// --- MME (eval_tool format) -------------------------------------------------------
+struct MmeLine {
+  std::string image, question, gt, response;  // response keeps its trailing '\n'
+};
+// One <task>.txt: Python readlines() semantics (universal newlines), 4 tab fields.
+std::vector<MmeLine> read_mme_task_file(const fs::path& path);
+
+}  // namespace lnb::tasks

@@ -1,0 +1,136 @@
+// The lnbench command line end to end: --version, --help, subcommands not built yet,
+// and `lnbench score` on the real benchmark files (published numbers exactly).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code;
+  std::string out;
+};
+
+Result run(const std::string& args, const std::string& stdin_file = "") {
+  std::string cmd = std::string(LNB_EXE) + " " + args + " 2>&1";
+  if (!stdin_file.empty()) cmd += " < " + stdin_file;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WEXITSTATUS(status), out};
+}
+
+fs::path temp(const std::string& name, const std::string& text) {
+  const fs::path dir = fs::temp_directory_path() / "lnb_cli_test";
+  fs::create_directories(dir);
+  std::ofstream(dir / name, std::ios::binary) << text;
+  return dir / name;
+}
+
+const std::string kData = LNB_TEST_DATA_DIR;
+
+TEST(Cli, VersionNamesEveryComponent) {
+  const Result r = run("--version");
+  EXPECT_EQ(r.code, 0);
+  for (const char* part : {"lnbench 0.1.0", "git ", "torch 2.11.0", "cuda: compiled yes", "nccl ", "opencv 4.6",
+                           "sentencepiece 0.1.97"})
+    EXPECT_NE(r.out.find(part), std::string::npos) << part << " missing in:\n" << r.out;
+}
+
+TEST(Cli, HelpListsTheSubcommandsOfTheDesign) {
+  const Result r = run("--help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* sub : {"run", "train", "eval", "score", "generate", "params", "merge", "report", "demo", "selfcheck"})
+    EXPECT_NE(r.out.find(std::string("  ") + sub), std::string::npos) << sub;
+}
+
+TEST(Cli, SubcommandNotBuiltSaysSoAndFails) {
+  const Result r = run("demo");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.out.find("not built yet"), std::string::npos);
+}
+
+TEST(Cli, ScoreMmeReproducesTheLavinRow) {
+  const Result r = run("score mme --results-dir " + kData + "/mme/LaVIN --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["perception"].get<double>(), 963.6114445778312);
+  EXPECT_EQ(j["cognition"].get<double>(), 249.64285714285714);
+  EXPECT_EQ(j["tasks"]["count"]["score"].get<double>(), 88.33333333333334);
+}
+
+TEST(Cli, ScoreMmeOnTheBlankTemplateIsABadInputError) {
+  // The official template has only 3 columns: the reader names the file and line.
+  const Result r = run("score mme --results-dir " + kData + "/mme/Your_Results");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("existence.txt:1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 tab-separated fields"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ScorePopeBothParsersAndTheJoin) {
+  // Answer every question of the random split with its label, except flip the first.
+  std::ifstream labels(kData + "/pope/coco_pope_random.json");
+  std::string line, answers_pos, answers_rev;
+  std::vector<std::string> rows;
+  int i = 0;
+  while (std::getline(labels, line)) {
+    const auto j = nlohmann::json::parse(line);
+    std::string ans = j["label"] == "yes" ? "Yes, there is." : "No";
+    if (i++ == 0) ans = j["label"] == "yes" ? "No" : "Yes";
+    rows.push_back(nlohmann::json{{"question_id", j["question_id"]}, {"text", ans}}.dump() + "\n");
+  }
+  for (const auto& r : rows) answers_pos += r;
+  for (auto it = rows.rbegin(); it != rows.rend(); ++it) answers_rev += *it;
+  const auto pos = temp("pope_pos.jsonl", answers_pos), rev = temp("pope_rev.jsonl", answers_rev);
+  const Result a = run("score pope --labels " + kData + "/pope/coco_pope_random.json --answers " + pos.string() + " --json");
+  ASSERT_EQ(a.code, 0) << a.out;
+  const auto ja = nlohmann::json::parse(a.out);
+  EXPECT_EQ(ja["pope-reference"]["accuracy"].get<double>(), 2999.0 / 3000.0);
+  // "Yes, there is." is not an exact "yes": the exact parser marks it unparseable.
+  EXPECT_GT(ja["exact"]["unparseable_rate"].get<double>(), 0.4);
+  // Reversed answers joined by id give the same numbers as positional pairing in order.
+  const Result b = run("score pope --labels " + kData + "/pope/coco_pope_random.json --answers " + rev.string() +
+                       " --join question_id --json");
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_EQ(nlohmann::json::parse(b.out)["pope-reference"]["f1"], ja["pope-reference"]["f1"]);
+}
+
+TEST(Cli, ScoreCaptionOnCocoFiles) {
+  const auto ann = temp("ann.json", R"({"images":[{"id":1},{"id":2}],"annotations":[
+    {"image_id":1,"caption":"A dog runs on the grass."},{"image_id":1,"caption":"A brown dog running."},
+    {"image_id":2,"caption":"Two cats sleep on a bed."},{"image_id":2,"caption":"Cats sleeping."}]})");
+  const auto res = temp("res.json", R"([{"image_id":2,"caption":"two cats on a bed"},{"image_id":1,"caption":"a dog running"}])");
+  const Result r = run("score caption --annotations " + ann.string() + " --results " + res.string() + " --json --per-image");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n_images"], 2);
+  EXPECT_EQ(j["per_image"][0]["image_id"], "1");  // annotation order
+  EXPECT_GT(j["CIDEr"].get<double>(), 0.0);
+}
+
+TEST(Cli, TokenizeOnlyReadsStdin) {
+  const auto in = temp("caps.txt", "A dog (brown).\nIt's 3:30 p.m.!\n");
+  const Result r = run("score caption --tokenize-only", in.string());
+  EXPECT_EQ(r.out, "a dog -lrb- brown -rrb-\nit 's 3:30 p.m.\n");
+}
+
+TEST(Cli, MalformedVqaResultsNameTheFile) {
+  const auto q = temp("q.json", R"({"questions":[]})");
+  const auto a = temp("a.json", R"({"annotations":[]})");
+  const auto r = temp("r.json", R"({"not": "a list"})");
+  const Result out = run("score vqav2 --questions " + q.string() + " --annotations " + a.string() + " --results " + r.string());
+  EXPECT_EQ(out.code, 2);
+  EXPECT_NE(out.out.find("r.json"), std::string::npos) << out.out;
+}
+
+}  // namespace

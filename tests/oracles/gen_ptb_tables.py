@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Generates metrics/ptb_tables.inc: per-code-point behaviour of CoreNLP 3.4.1's
+PTBTokenizer (-preserveLines -lowerCase), as pycocoevalcap runs it, measured by
+running the jar on every BMP code point in two contexts:
+
+  "x C y"   -> is C deleted (untokenizable), and what does it become alone
+  "xaCbx"   -> does C join a word ("letter-like") or split off as its own token
+
+This is behavioural data taken from the program's output, not its grammar.
+It also records which words keep a following period as an abbreviation, probing
+every word of Debian's wamerican dictionary (plus common abbreviations) in lower,
+Capitalized and UPPER case, before end of line, a lowercase word, a capitalized
+word and a number. Only two behaviours occur: always, or only before a number.
+
+Usage: gen_ptb_tables.py JAR OUT.inc   (needs java and /usr/share/dict/american-english)
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+SKIP = {0x0A, 0x0D, 0x0B, 0x0C, 0x85, 0x2028, 0x2029}
+
+
+def run_jar(jar, lines):
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", delete=False) as f:
+        f.write("\n".join(lines))
+        name = f.name
+    try:
+        out = subprocess.run(["java", "-cp", jar, "edu.stanford.nlp.process.PTBTokenizer",
+                              "-preserveLines", "-lowerCase", name],
+                             capture_output=True, check=True).stdout.decode("utf-8")
+    finally:
+        os.remove(name)
+    return out.split("\n")
+
+
+EXTRA_WORDS = """mr mrs ms mx dr prof gen col lt capt cmdr sgt rep sen gov pres rev hon jr sr st ft mt
+inc corp co ltd cos bros llc plc vs etc al approx dept est fig ave blvd rd jan feb mar apr jun jul aug
+sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun no nos esq univ assn adm brig supt det
+messrs mme mlle vol vols pp ed eds op cit ibid viz ca cal conn del fla ga ill ind kan ky la md mass mich
+minn miss mo mont neb nev okla ore pa tenn tex va vt wash wis wyo ariz ark calif colo""".split()
+
+
+# Contexts, each two lines (the second is the next caption): what follows "W." decides
+# whether the period stays. Bit order of the recorded pattern:
+#   0 same line, lowercase word next   1 same line, capitalized word next   2 same line, digit next
+#   3 end of line, next line lowercase   4 end of line, next line capitalized
+CONTEXTS = [("x {}. then", "q"), ("x {}. The", "q"), ("x {}. 5", "q"), ("x {}.", "then z"), ("x {}.", "The z")]
+
+
+def dictionary_words():
+    import re
+    words = set(EXTRA_WORDS)
+    with open("/usr/share/dict/american-english", encoding="utf-8") as f:
+        for w in f:
+            w = w.strip()
+            if re.fullmatch(r"[A-Za-z]+", w) and len(w) <= 12:
+                words.add(w.lower())
+    return sorted(words)
+
+
+def sentence_starters(jar):
+    """Capitalized words that end a sentence after a single letter + period ("c. The")."""
+    forms = sorted({f for w in dictionary_words() for f in (w.capitalize(), w.upper())})
+    # Also as abbreviations with their period ("c. Mr. Smith"), recorded with the period.
+    forms += [f + "." for f in forms]
+    out = run_jar(jar, ["x c. " + f + " z" for f in forms])
+    return [f for i, f in enumerate(forms) if "c." not in out[i].split(" ")]
+
+
+def abbreviations(jar):
+    words = dictionary_words()
+    forms = sorted({f for w in words for f in (w, w.capitalize(), w.upper())})
+    lines = []
+    for f in forms:
+        for first, second in CONTEXTS:
+            lines += [first.format(f), second]
+    out = run_jar(jar, lines)
+    patterns = {}
+    for i, f in enumerate(forms):
+        bits = "".join("1" if (f.lower() + ".") in out[2 * (len(CONTEXTS) * i + k)].split(" ") else "0"
+                       for k in range(len(CONTEXTS)))
+        if bits != "00000":
+            patterns[f] = bits
+    return patterns
+
+
+def main():
+    jar, out_path = sys.argv[1], sys.argv[2]
+    cps = [cp for cp in range(0x20, 0x10000) if not (0xD800 <= cp <= 0xDFFF) and cp not in SKIP]
+    alone = run_jar(jar, ["x " + chr(cp) + " y" for cp in cps])
+    joined = run_jar(jar, ["xa" + chr(cp) + "bx" for cp in cps])
+    assert len(alone) >= len(cps) and len(joined) >= len(cps)
+    klass = {}
+    text = {}
+    for cp, a, j in zip(cps, alone, joined):
+        t = a.split(" ")
+        if t == ["x", "y"]:
+            klass[cp] = "D"
+            continue
+        if len(t) != 3 or t[0] != "x" or t[2] != "y":
+            klass[cp] = "S"
+            text[cp] = " ".join(t[1:-1])
+            continue
+        klass[cp] = "L" if len(j.split(" ")) == 1 else "S"
+        if t[1] != chr(cp):
+            text[cp] = t[1]
+    # Ranges of equal class.
+    ranges = []
+    for cp in cps:
+        c = klass[cp]
+        if ranges and ranges[-1][2] == c and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp, c])
+    with open(out_path, "w", encoding="utf-8") as f:
+        f.write("// Generated by tests/oracles/gen_ptb_tables.py from CoreNLP 3.4.1's PTBTokenizer output.\n")
+        f.write("// Do not edit; regenerate. D = deleted (untokenizable), L = joins words, S = own token.\n")
+        f.write("static constexpr PtbRange kPtbRanges[] = {\n")
+        for lo, hi, c in ranges:
+            f.write(f"    {{0x{lo:04X}, 0x{hi:04X}, '{c}'}},\n")
+        f.write("};\n")
+        f.write("// Output text of a code point standing alone, where it differs from the code point\n")
+        f.write("// (lowercasing, normalization: brackets, currency, dashes, fractions, quotes).\n")
+        f.write("static constexpr PtbText kPtbText[] = {\n")
+        for cp in sorted(text):
+            esc = "".join(c if (32 <= ord(c) < 127 and c not in '"\\') else "\\u%04X" % ord(c)
+                          if ord(c) < 0x10000 else "\\U%08X" % ord(c) for c in text[cp])
+            f.write(f"    {{0x{cp:04X}, u8\"{esc}\"}},\n")
+        f.write("};\n")
+        patterns = abbreviations(jar)
+        f.write("// Words (case-sensitive) after which a period can stay attached, with the contexts\n")
+        f.write("// where it does (bit k = CONTEXTS[k] of the generator: same line + lower/upper/digit,\n")
+        f.write("// end of line + next line lower/upper).\n")
+        f.write("static constexpr PtbAbbrev kPtbAbbrev[] = {\n")
+        for w in sorted(patterns):
+            f.write(f'    {{"{w}", 0b{patterns[w][::-1]}}},\n')
+        f.write("};\n")
+        f.write("// Capitalized words that a lexer rule reads as a sentence start after \"x.\".\n")
+        f.write("static constexpr std::string_view kPtbSentenceStarters[] = {\n")
+        for w in sentence_starters(jar):
+            f.write(f'    "{w}",\n')
+        f.write("};\n")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+#include <gtest/gtest.h>
+
+#include "reports/escape.h"
+
+namespace lnb::reports {
+namespace {
+
+TEST(HtmlEscape, HostileMarkupIsInert) {
+  EXPECT_EQ(html_escape("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+  EXPECT_EQ(html_escape("\" onmouseover=\"x"), "&quot; onmouseover=&quot;x");
+  EXPECT_EQ(html_escape("caf\xC3\xA9 & co"), "caf\xC3\xA9 &amp; co");
+}
+
+TEST(HtmlEscape, InvalidUtf8BecomesReplacementCharacter) {
+  EXPECT_EQ(html_escape("a\xFF<"), "a\xEF\xBF\xBD&lt;");
+  EXPECT_EQ(html_escape("\xC0\xBC"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '<'
+}
+
+TEST(CsvField, QuotesWhenNeededAndDisarmsFormulas) {
+  EXPECT_EQ(csv_field("plain"), "plain");
+  EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_field("=cmd()"), "'=cmd()");
+  EXPECT_EQ(csv_field("-1.5"), "-1.5");
+  EXPECT_EQ(csv_field("line\nbreak"), "\"line\nbreak\"");
+}
+
+}  // namespace
+}  // namespace lnb::reports
