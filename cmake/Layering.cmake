@@ -22,13 +22,20 @@ set(LNB_LAYERS_WITHOUT_TORCH   "metrics;tasks;reports")
 # Anything whose name is in this list counts as LibTorch.
 set(LNB_TORCH_TARGET_NAMES "torch;torch_library;torch_cpu;torch_cuda;c10;c10_cuda;lnb_torch;lnb::torch;torchwheel")
 
-set_property(GLOBAL PROPERTY LNB_LAYERS "")
+set_property(GLOBAL PROPERTY LNB_LAYER_TARGETS "")
 
+# Declares target NAME as (part of) layer NAME.
 function(lnb_layer name)
-  if(NOT DEFINED LNB_LAYER_ALLOWED_${name})
-    message(FATAL_ERROR "lnb_layer(${name}): '${name}' is not a layer of DESIGN.md")
+  lnb_layer_alias(${name} ${name})
+endfunction()
+
+# Declares TARGET as part of LAYER (e.g. the harness's LibTorch plugin).
+function(lnb_layer_alias target layer)
+  if(NOT DEFINED LNB_LAYER_ALLOWED_${layer})
+    message(FATAL_ERROR "lnb_layer(${layer}): '${layer}' is not a layer of DESIGN.md")
   endif()
-  set_property(GLOBAL APPEND PROPERTY LNB_LAYERS ${name})
+  set_property(GLOBAL APPEND PROPERTY LNB_LAYER_TARGETS ${target})
+  set_property(GLOBAL PROPERTY LNB_LAYER_OF_${target} ${layer})
 endfunction()
 
 # Collect the link closure of TARGET (names as written in link properties).
@@ -71,13 +78,16 @@ function(_lnb_link_closure target out_var)
 endfunction()
 
 function(lnb_check_layering)
-  get_property(layers GLOBAL PROPERTY LNB_LAYERS)
+  get_property(targets GLOBAL PROPERTY LNB_LAYER_TARGETS)
   set(errors "")
-  foreach(layer IN LISTS layers)
-    _lnb_link_closure(${layer} closure)
+  foreach(target IN LISTS targets)
+    get_property(layer GLOBAL PROPERTY LNB_LAYER_OF_${target})
+    _lnb_link_closure(${target} closure)
     foreach(dep IN LISTS closure)
-      if(DEFINED LNB_LAYER_ALLOWED_${dep} AND NOT dep IN_LIST LNB_LAYER_ALLOWED_${layer})
-        string(APPEND errors "\n  layer '${layer}' links layer '${dep}' (allowed: ${LNB_LAYER_ALLOWED_${layer}})")
+      string(REGEX REPLACE "^lnb::" "" dep_name "${dep}")
+      get_property(dep_layer GLOBAL PROPERTY LNB_LAYER_OF_${dep_name})
+      if(dep_layer AND NOT dep_layer STREQUAL layer AND NOT dep_layer IN_LIST LNB_LAYER_ALLOWED_${layer})
+        string(APPEND errors "\n  layer '${layer}' (${target}) links layer '${dep_layer}' (allowed: ${LNB_LAYER_ALLOWED_${layer}})")
       endif()
       if(layer IN_LIST LNB_LAYERS_WITHOUT_TORCH AND dep IN_LIST LNB_TORCH_TARGET_NAMES)
         string(APPEND errors "\n  layer '${layer}' links LibTorch ('${dep}'); metrics/, tasks/ and reports/ must stay torch-free")

@@ -12,17 +12,28 @@ function(lnb_setup_pch)
   if(NOT LNB_PCH)
     return()
   endif()
-  add_library(lnb_torch_pch OBJECT "${PROJECT_SOURCE_DIR}/cmake/pch_stub.cpp")
-  lnb_target_defaults(lnb_torch_pch)
-  target_link_libraries(lnb_torch_pch PUBLIC lnb::torch)
-  target_precompile_headers(lnb_torch_pch PRIVATE
-    "$<$<COMPILE_LANGUAGE:CXX>:${PROJECT_SOURCE_DIR}/cmake/torch_pch.h>")
+  # Two copies: libraries are compiled -fPIC (they also go into the plugin .so),
+  # executables -fPIE, and GCC refuses a PCH built with the other setting.
+  foreach(kind pic exe)
+    add_library(lnb_torch_pch_${kind} OBJECT "${PROJECT_SOURCE_DIR}/cmake/pch_stub.cpp")
+    lnb_target_defaults(lnb_torch_pch_${kind})
+    target_link_libraries(lnb_torch_pch_${kind} PUBLIC lnb::torch)
+    target_precompile_headers(lnb_torch_pch_${kind} PRIVATE
+      "$<$<COMPILE_LANGUAGE:CXX>:${PROJECT_SOURCE_DIR}/cmake/torch_pch.h>")
+  endforeach()
+  set_target_properties(lnb_torch_pch_exe PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+  target_compile_options(lnb_torch_pch_exe PRIVATE -fPIE)
 endfunction()
 
 # Use the shared PCH in a target that links LibTorch.
 function(lnb_use_torch_pch target)
   if(LNB_PCH)
-    target_precompile_headers(${target} REUSE_FROM lnb_torch_pch)
+    get_target_property(type ${target} TYPE)
+    if(type STREQUAL "EXECUTABLE")
+      target_precompile_headers(${target} REUSE_FROM lnb_torch_pch_exe)
+    else()
+      target_precompile_headers(${target} REUSE_FROM lnb_torch_pch_pic)
+    endif()
   endif()
 endfunction()
 

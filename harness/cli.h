@@ -1,8 +1,16 @@
 // The lnbench command line: one CLI11 app with the subcommands of DESIGN.md. Each
-// subcommand registers itself through a `register_*` function in its own file;
-// main() only dispatches. Exit codes: 0 ok, 1 failure, 2 bad usage or input,
-// 3 a subcommand that is not built yet.
+// subcommand registers itself through a `register_*` function in its own file.
+//
+// The executable is torch-free: `score` and `report` run without loading LibTorch
+// (whose start-up alone costs ~0.5 s). Subcommands that need LibTorch live in the
+// plugin liblnbench_torch.so (harness/torch_plugin.cpp), which main() dlopens only
+// when such a subcommand (or --version) is asked for; the plugin builds the same app
+// with the torch subcommands filled in. Exit codes: 0 ok, 1 failure, 2 bad usage or
+// input, 3 a subcommand that is not built yet.
 #pragma once
+
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -13,12 +21,25 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitNotBuilt = 3;
 
-// Adds the subcommand; `exit_code` receives the subcommand's result when it runs.
-void register_selfcheck(CLI::App& app, int& exit_code);
-void register_score(CLI::App& app, int& exit_code);
-void register_not_built(CLI::App& app, int& exit_code);
+// Subcommands that need LibTorch, in --help order, with their one-line help.
+struct TorchSubcommand {
+  const char* name;
+  const char* description;
+  bool built;  // false: says "not built yet" and exits kExitNotBuilt
+};
+const std::vector<TorchSubcommand>& torch_subcommands();
+bool needs_torch(const std::string& first_arg);  // a torch subcommand, or --version
 
-// `lnbench --version` text (several lines).
-std::string version_text();
+// The app with every subcommand; torch ones as stubs that ask for the plugin.
+void build_app(CLI::App& app, int& exit_code);
+
+// Torch-free subcommands; `exit_code` receives the result when one runs.
+void register_score(CLI::App& app, int& exit_code);
+
+// In the plugin: replaces the torch stubs with the real subcommands and --version.
+void register_torch_commands(CLI::App& app, int& exit_code);
+
+// Parses and runs; turns escaping exceptions into a message and exit code.
+int run_app(CLI::App& app, int& exit_code, int argc, char** argv);
 
 }  // namespace lnb::harness

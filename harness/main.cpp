@@ -1,29 +1,49 @@
-// lnbench's entry point: builds the CLI, dispatches, and turns exceptions that
-// escape a subcommand into a message and exit code (library code never exits).
+// lnbench's entry point. Torch-free: runs `score`/`report` in-process and hands
+// subcommands that need LibTorch to liblnbench_torch.so, loaded on demand from
+// ../lib next to the executable (or LNB_TORCH_PLUGIN).
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <iostream>
 
-#include "harness/build_info.h"
 #include "harness/cli.h"
 
+namespace {
+
+std::filesystem::path plugin_path() {
+  if (const char* env = std::getenv("LNB_TORCH_PLUGIN")) return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return exe.parent_path().parent_path() / "lib" / "liblnbench_torch.so";
+}
+
+int run_plugin(int argc, char** argv) {
+  const std::filesystem::path path = plugin_path();
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    std::cerr << "lnbench: cannot load the LibTorch part of lnbench (" << path.string() << "): " << dlerror()
+              << "\n  hint: build the 'lnbench_torch' target, or set LNB_TORCH_PLUGIN to its path\n";
+    return lnb::harness::kExitFailure;
+  }
+  using Main = int (*)(int, char**);
+  auto fn = reinterpret_cast<Main>(dlsym(handle, "lnb_torch_main"));
+  if (fn == nullptr) {
+    std::cerr << "lnbench: " << path.string() << " has no lnb_torch_main\n";
+    return lnb::harness::kExitFailure;
+  }
+  const int rc = fn(argc, argv);
+  std::cout.flush();
+  // Skip LibTorch's static destructors (hundreds of ms, nothing to flush).
+  _exit(rc);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  if (argc > 1 && lnb::harness::needs_torch(argv[1])) return run_plugin(argc, argv);
   CLI::App app{"lnbench: train and evaluate multimodal LLMs, compare tuning strategies", "lnbench"};
-  app.require_subcommand(0, 1);
-  app.set_version_flag("--version", [] { return lnb::harness::version_text(); });
   int exit_code = lnb::harness::kExitOk;
-  lnb::harness::register_score(app, exit_code);
-  lnb::harness::register_selfcheck(app, exit_code);
-  lnb::harness::register_not_built(app, exit_code);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const std::exception& e) {
-    std::cerr << "lnbench: error: " << e.what() << "\n";
-    return lnb::harness::kExitBadInput;
-  }
-  if (app.get_subcommands().empty()) {
-    std::cout << app.help();
-    return lnb::harness::kExitBadInput;
-  }
-  return exit_code;
+  lnb::harness::build_app(app, exit_code);
+  return lnb::harness::run_app(app, exit_code, argc, argv);
 }

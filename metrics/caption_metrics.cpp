@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "metrics/ngram_table.h"
+#include "metrics/parallel.h"
 #include "metrics/pyfloat.h"
 
 namespace lnb::metrics {
@@ -29,10 +30,10 @@ BleuStats bleu_stats(const CaptionCounts& cand, const std::vector<CaptionCounts>
   s.reflen = best.second;
   for (int k = 0; k < 4; ++k) {
     s.guess[k] = std::max<int64_t>(0, s.testlen - k);
-    for (const NgramCount& g : cand.by_order[k]) {
+    for (const NgramCount& g : cand.order(k)) {
       int32_t maxref = 0;
       for (const CaptionCounts& r : refs)
-        for (const NgramCount& rg : r.by_order[k])
+        for (const NgramCount& rg : r.order(k))
           if (rg.id == g.id) maxref = std::max(maxref, rg.count);
       s.correct[k] += std::min(maxref, g.count);
     }
@@ -81,20 +82,23 @@ double rouge_l(const std::vector<int32_t>& cand, const std::vector<std::vector<i
 }
 
 // --- CIDEr-D -------------------------------------------------------------------
+// TF-IDF weights of one caption, parallel to its CaptionCounts::grams.
 struct CiderVec {
-  std::vector<std::pair<int32_t, double>> w[4];  // insertion order
+  const CaptionCounts* counts = nullptr;
+  std::vector<double> w;
   std::array<double, 4> norm{};
   int64_t length = 0;
 };
 
-template <typename DfFn>
-CiderVec counts2vec(const CaptionCounts& c, double ref_len, const DfFn& df_of) {
+CiderVec counts2vec(const CaptionCounts& c, double ref_len, const std::vector<double>& log_df) {
   CiderVec v;
+  v.counts = &c;
+  v.w.resize(c.grams.size());
   for (int n = 0; n < 4; ++n) {
-    for (const NgramCount& g : c.by_order[n]) {
-      const double df = std::log(std::max(1.0, static_cast<double>(df_of(g.id))));
-      const double w = static_cast<double>(g.count) * (ref_len - df);
-      v.w[n].push_back({g.id, w});
+    for (int32_t k = c.start[n]; k < c.start[n + 1]; ++k) {
+      const NgramCount& g = c.grams[k];
+      const double w = static_cast<double>(g.count) * (ref_len - log_df[g.id]);
+      v.w[k] = w;
       v.norm[n] += std::pow(w, 2);
       if (n == 1) v.length += g.count;  // the bigram "length" quirk
     }
@@ -106,11 +110,14 @@ CiderVec counts2vec(const CaptionCounts& c, double ref_len, const DfFn& df_of) {
 std::array<double, 4> cider_sim(const CiderVec& hyp, const CiderVec& ref) {
   const double delta = static_cast<double>(hyp.length - ref.length);
   std::array<double, 4> val{};
+  const CaptionCounts& hc = *hyp.counts;
+  const CaptionCounts& rc = *ref.counts;
   for (int n = 0; n < 4; ++n) {
-    for (const auto& [id, wh] : hyp.w[n]) {
+    for (int32_t k = hc.start[n]; k < hc.start[n + 1]; ++k) {
+      const double wh = hyp.w[k];
       double wr = 0;
-      for (const auto& [rid, rw] : ref.w[n])
-        if (rid == id) { wr = rw; break; }
+      for (int32_t m = rc.start[n]; m < rc.start[n + 1]; ++m)
+        if (rc.grams[m].id == hc.grams[k].id) { wr = ref.w[m]; break; }
       val[n] += std::min(wh, wr) * wr;
     }
     if (hyp.norm[n] != 0 && ref.norm[n] != 0) val[n] /= (hyp.norm[n] * ref.norm[n]);
@@ -165,58 +172,45 @@ CaptionScores CaptionAccumulator::compute(CiderIdf idf, const FixedIdf* fixed) c
     if (items[i]->order == items[i - 1]->order)
       throw std::invalid_argument("caption accumulator: order key " + std::to_string(items[i]->order) + " added twice");
 
+  // Phase 1 (serial): intern every n-gram and ROUGE token; the table is not thread-safe.
   NgramTable table;
   const size_t n = items.size();
   std::vector<CaptionCounts> cand(n);
   std::vector<std::vector<CaptionCounts>> refs(n);
+  std::vector<std::vector<int32_t>> cand_tokens(n);
+  std::vector<std::vector<std::vector<int32_t>>> ref_tokens(n);
+  // ROUGE-L splits on " ": the same word ids unless the caption has other whitespace.
+  auto rouge_ids = [&table](const CaptionCounts& c, std::string_view text) {
+    return c.single_spaced ? c.words : table.split_single_space_ids(text);
+  };
   for (size_t i = 0; i < n; ++i) {
     cand[i] = table.count(items[i]->candidate);
-    for (const std::string& r : items[i]->refs) refs[i].push_back(table.count(r));
+    cand_tokens[i] = rouge_ids(cand[i], items[i]->candidate);
+    refs[i].reserve(items[i]->refs.size());
+    for (const std::string& r : items[i]->refs) {
+      refs[i].push_back(table.count(r));
+      ref_tokens[i].push_back(rouge_ids(refs[i].back(), r));
+    }
   }
 
   CaptionScores out;
   out.n_images = static_cast<int64_t>(n);
   out.per_image.resize(n);
 
-  // BLEU: per image, and the corpus score from summed integer counts.
-  BleuStats total;
-  for (size_t i = 0; i < n; ++i) {
-    const BleuStats s = bleu_stats(cand[i], refs[i]);
-    out.per_image[i].image_id = items[i]->image_id;
-    out.per_image[i].bleu = bleu_from(s);
-    total.testlen += s.testlen;
-    total.reflen += s.reflen;
-    for (int k = 0; k < 4; ++k) total.guess[k] += s.guess[k], total.correct[k] += s.correct[k];
-  }
-  out.bleu = bleu_from(total);
-
-  // ROUGE-L on single-space splits.
-  std::vector<double> rouge(n), cider(n);
-  for (size_t i = 0; i < n; ++i) {
-    std::vector<std::vector<int32_t>> r;
-    for (const std::string& ref : items[i]->refs) r.push_back(table.split_single_space_ids(ref));
-    rouge[i] = rouge_l(table.split_single_space_ids(items[i]->candidate), r);
-    out.per_image[i].rouge_l = rouge[i];
-  }
-  out.rouge_l = n ? numpy_mean(rouge) : 0.0;
-
-  // CIDEr-D document frequencies.
-  std::vector<int64_t> df_eval;
+  // Phase 2 (serial): CIDEr-D document frequencies.
+  std::vector<int64_t> df(table.n_ngrams(), 0);
   double ref_len = 0;
-  std::vector<int64_t> fixed_df;
   if (idf == CiderIdf::kEvaluatedSet) {
     out.idf_mode = "evaluated-set";
-    df_eval.assign(table.n_ngrams(), 0);
     std::vector<int32_t> stamp(table.n_ngrams(), -1);
     int64_t max_df = 0;
     for (size_t i = 0; i < n; ++i)
       for (const CaptionCounts& r : refs[i])
-        for (const auto& order : r.by_order)
-          for (const NgramCount& g : order)
-            if (stamp[g.id] != static_cast<int32_t>(i)) {
-              stamp[g.id] = static_cast<int32_t>(i);
-              max_df = std::max(max_df, ++df_eval[g.id]);
-            }
+        for (const NgramCount& g : r.grams)
+          if (stamp[g.id] != static_cast<int32_t>(i)) {
+            stamp[g.id] = static_cast<int32_t>(i);
+            max_df = std::max(max_df, ++df[g.id]);
+          }
     if (n > 0 && max_df == 0)
       throw std::invalid_argument("CIDEr: every reference caption is empty (pycocoevalcap fails on this set)");
     ref_len = std::log(static_cast<double>(n));
@@ -224,30 +218,48 @@ CaptionScores CaptionAccumulator::compute(CiderIdf idf, const FixedIdf* fixed) c
     if (fixed == nullptr) throw std::invalid_argument("CIDEr fixed-reference IDF requested without a reference set");
     out.idf_mode = "fixed-reference";
     ref_len = fixed->ref_len;
-  }
-  if (idf == CiderIdf::kFixedReference) {
-    fixed_df.assign(table.n_ngrams(), 0);
     for (int32_t id = 0; id < static_cast<int32_t>(table.n_ngrams()); ++id) {
       const auto it = fixed->df.find(table.ngram_text(id));
-      if (it != fixed->df.end()) fixed_df[id] = it->second;
+      if (it != fixed->df.end()) df[id] = it->second;
     }
   }
-  auto df_of = [&](int32_t id) -> int64_t {
-    return idf == CiderIdf::kEvaluatedSet ? df_eval[id] : fixed_df[id];
-  };
-  for (size_t i = 0; i < n; ++i) {
-    const CiderVec hyp = counts2vec(cand[i], ref_len, df_of);
-    std::array<double, 4> score{};
-    for (const CaptionCounts& r : refs[i]) {
-      const auto sim = cider_sim(hyp, counts2vec(r, ref_len, df_of));
-      for (int k = 0; k < 4; ++k) score[k] += sim[k];
+  // np.log(max(1.0, df)) once per n-gram.
+  std::vector<double> log_df(df.size());
+  for (size_t g = 0; g < df.size(); ++g) log_df[g] = std::log(std::max(1.0, static_cast<double>(df[g])));
+
+  // Phase 3 (parallel over images): every per-image score lands in its own slot.
+  std::vector<BleuStats> stats(n);
+  std::vector<double> rouge(n), cider(n);
+  parallel_blocks(n, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      stats[i] = bleu_stats(cand[i], refs[i]);
+      out.per_image[i].image_id = items[i]->image_id;
+      out.per_image[i].bleu = bleu_from(stats[i]);
+      rouge[i] = rouge_l(cand_tokens[i], ref_tokens[i]);
+      out.per_image[i].rouge_l = rouge[i];
+      const CiderVec hyp = counts2vec(cand[i], ref_len, log_df);
+      std::array<double, 4> score{};
+      for (const CaptionCounts& r : refs[i]) {
+        const auto sim = cider_sim(hyp, counts2vec(r, ref_len, log_df));
+        for (int k = 0; k < 4; ++k) score[k] += sim[k];
+      }
+      double avg = numpy_mean(score);
+      avg /= static_cast<double>(refs[i].size());
+      avg *= 10.0;
+      cider[i] = avg;
+      out.per_image[i].cider = avg;
     }
-    double avg = numpy_mean(score);
-    avg /= static_cast<double>(refs[i].size());
-    avg *= 10.0;
-    cider[i] = avg;
-    out.per_image[i].cider = avg;
+  }, 64);
+
+  // Phase 4 (serial, fixed order): corpus scores.
+  BleuStats total;
+  for (const BleuStats& st : stats) {
+    total.testlen += st.testlen;
+    total.reflen += st.reflen;
+    for (int k = 0; k < 4; ++k) total.guess[k] += st.guess[k], total.correct[k] += st.correct[k];
   }
+  out.bleu = bleu_from(total);
+  out.rouge_l = n ? numpy_mean(rouge) : 0.0;
   out.cider = n ? numpy_mean(cider) : 0.0;
   return out;
 }

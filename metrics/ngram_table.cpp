@@ -42,12 +42,47 @@ std::vector<std::string_view> python_split(std::string_view s) {
   return out;
 }
 
+namespace {
+
+uint64_t fnv1a(std::string_view w) {
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : w) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  return h ^ (h >> 29);
+}
+
+}  // namespace
+
+template <typename Slots, typename HashOf>
+void NgramTable::grow(Slots& slots, size_t n, const HashOf& hash_of) {
+  Slots bigger(slots.size() * 2, 0);
+  const size_t mask = bigger.size() - 1;
+  for (size_t id = 0; id < n; ++id) {
+    size_t s = hash_of(id) & mask;
+    while (bigger[s] != 0) s = (s + 1) & mask;
+    bigger[s] = static_cast<int32_t>(id + 1);
+  }
+  slots.swap(bigger);
+}
+
 int32_t NgramTable::word_id(std::string_view w) {
-  auto it = words_.find(std::string(w));
-  if (it != words_.end()) return it->second;
-  const auto id = static_cast<int32_t>(word_text_.size());
-  word_text_.emplace_back(w);
-  words_.emplace(word_text_.back(), id);
+  const uint64_t h = fnv1a(w);
+  const size_t mask = word_slots_.size() - 1;
+  size_t s = h & mask;
+  while (word_slots_[s] != 0) {
+    const int32_t id = word_slots_[s] - 1;
+    if (word_hash_[id] == h) {
+      const auto [off, len] = word_span_[id];
+      if (std::string_view(arena_).substr(off, len) == w) return id;
+    }
+    s = (s + 1) & mask;
+  }
+  const auto id = static_cast<int32_t>(word_span_.size());
+  word_span_.emplace_back(static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(w.size()));
+  arena_.append(w);
+  word_hash_.push_back(h);
+  word_slots_[s] = id + 1;
+  if (word_span_.size() * 2 > word_slots_.size())
+    grow(word_slots_, word_span_.size(), [this](size_t i) { return word_hash_[i]; });
   return id;
 }
 
@@ -56,9 +91,19 @@ int32_t NgramTable::ngram_id(const int32_t* words, int n) {
   uint64_t lane[4] = {0, 0, 0, 0};
   for (int k = 0; k < n; ++k) lane[k] = static_cast<uint32_t>(words[k]) + 1ULL;
   const Key key{lane[0] | (lane[1] << 32), lane[2] | (lane[3] << 32)};
-  auto [it, inserted] = ngrams_.try_emplace(key, static_cast<int32_t>(keys_.size()));
-  if (inserted) keys_.push_back(key);
-  return it->second;
+  const size_t mask = slots_.size() - 1;
+  size_t s = hash(key) & mask;
+  while (slots_[s] != 0) {
+    if (keys_[slots_[s] - 1] == key) return slots_[s] - 1;
+    s = (s + 1) & mask;
+  }
+  const auto id = static_cast<int32_t>(keys_.size());
+  keys_.push_back(key);
+  seen_in_.push_back(0);
+  index_in_.push_back(0);
+  slots_[s] = id + 1;
+  if (keys_.size() * 2 > slots_.size()) grow(slots_, keys_.size(), [this](size_t i) { return hash(keys_[i]); });
+  return id;
 }
 
 std::string NgramTable::ngram_text(int32_t id) const {
@@ -68,25 +113,50 @@ std::string NgramTable::ngram_text(int32_t id) const {
   for (uint64_t l : lane) {
     if (l == 0) break;
     if (!out.empty()) out += ' ';
-    out += word_text_[l - 1];
+    const auto [off, len] = word_span_[l - 1];
+    out.append(arena_, off, len);
   }
   return out;
 }
 
 CaptionCounts NgramTable::count(std::string_view caption) {
   CaptionCounts out;
-  std::vector<int32_t> ids;
-  for (std::string_view w : python_split(caption)) ids.push_back(word_id(w));
-  out.n_words = static_cast<int32_t>(ids.size());
-  for (int n = 1; n <= 4; ++n) {
-    auto& vec = out.by_order[n - 1];
-    for (size_t i = 0; i + n <= ids.size(); ++i) {
-      const int32_t g = ngram_id(&ids[i], n);
-      auto it = std::find_if(vec.begin(), vec.end(), [g](const NgramCount& c) { return c.id == g; });
-      if (it == vec.end()) vec.push_back({g, 1});
-      else ++it->count;
+  // Python str.split(), and whether " "-splitting would agree.
+  bool plain = !caption.empty() && caption.front() != ' ' && caption.back() != ' ';
+  size_t i = 0, start = std::string_view::npos;
+  while (i < caption.size()) {
+    const size_t sp = py_space_len(caption, i);
+    if (sp > 0) {
+      if (sp != 1 || caption[i] != ' ' || start == std::string_view::npos) plain = false;
+      if (start != std::string_view::npos) out.words.push_back(word_id(caption.substr(start, i - start)));
+      start = std::string_view::npos;
+      i += sp;
+    } else {
+      if (start == std::string_view::npos) start = i;
+      ++i;
     }
   }
+  if (start != std::string_view::npos) out.words.push_back(word_id(caption.substr(start)));
+  out.single_spaced = plain;
+  const std::vector<int32_t>& ids = out.words;
+  out.n_words = static_cast<int32_t>(ids.size());
+  ++call_;
+  const size_t len = ids.size();
+  out.grams.reserve(len >= 4 ? 4 * len - 6 : 4 * len);
+  for (int n = 1; n <= 4; ++n) {
+    out.start[n - 1] = static_cast<int32_t>(out.grams.size());
+    for (size_t k = 0; k + n <= len; ++k) {
+      const int32_t g = ngram_id(&ids[k], n);
+      if (seen_in_[g] == call_) {
+        ++out.grams[index_in_[g]].count;
+      } else {
+        seen_in_[g] = call_;
+        index_in_[g] = static_cast<int32_t>(out.grams.size());
+        out.grams.push_back({g, 1});
+      }
+    }
+  }
+  out.start[4] = static_cast<int32_t>(out.grams.size());
   return out;
 }
 

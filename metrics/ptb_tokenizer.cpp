@@ -4,8 +4,12 @@
 #include "metrics/ptb_tokenizer.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <string_view>
+#include <unordered_set>
 
+#include "metrics/parallel.h"
 #include "metrics/utf8.h"
 
 namespace lnb::metrics {
@@ -28,15 +32,23 @@ struct PtbAbbrev {
 using U32 = std::u32string;
 using U32View = std::u32string_view;
 
-char ptb_class(char32_t c) {
+// One byte per BMP code point, built once from the measured ranges.
+const std::array<char, 0x10000>& class_table() {
+  static const std::array<char, 0x10000> table = [] {
+    std::array<char, 0x10000> t{};
+    t.fill('D');
+    for (const PtbRange& r : kPtbRanges)
+      for (char32_t c = r.lo; c <= r.hi; ++c) t[c] = r.klass;
+    for (char32_t c = 0; c < 0x20; ++c) t[c] = 'D';
+    t['\t'] = 'W';
+    return t;
+  }();
+  return table;
+}
+
+inline char ptb_class(char32_t c) {
   if (c > 0xFFFF || (c >= 0xD800 && c <= 0xDFFF)) return 'D';  // outside the BMP: untokenizable
-  if (c < 0x20) return c == '\t' ? 'W' : 'D';
-  const auto* end = std::end(kPtbRanges);
-  const auto* it = std::upper_bound(std::begin(kPtbRanges), end, c,
-                                    [](char32_t v, const PtbRange& r) { return v < r.lo; });
-  if (it == std::begin(kPtbRanges)) return 'D';
-  --it;
-  return c <= it->hi ? it->klass : 'D';
+  return class_table()[c];
 }
 
 const char8_t* ptb_text(char32_t c) {
@@ -70,9 +82,6 @@ bool ieq(U32View a, std::string_view b) {
 
 std::string to_utf8(U32View s) { return utf8_encode(s); }
 
-bool in_list(std::string_view w, const std::string_view* begin, const std::string_view* end) {
-  return std::find(begin, end, w) != end;
-}
 
 // What follows a chunk, as the abbreviation rules see it (the jar looks past the
 // end of the line into the next caption). Context bits as in gen_ptb_tables.py.
@@ -106,8 +115,10 @@ Follow follow_of(U32View rest, U32View next_line) {
     // A starter is a whole word: "The" or "Mr." followed by a space, not "IT'S".
     std::string word = utf8_encode(text.substr(0, e));
     if (e < text.size() && text[e] == '.') word += '.', ++e;
+    static const std::unordered_set<std::string_view> kStarters(std::begin(kPtbSentenceStarters),
+                                                                 std::end(kPtbSentenceStarters));
     const bool whole = e == text.size() || is_space(text[e]);
-    f.starter = whole && in_list(word, std::begin(kPtbSentenceStarters), std::end(kPtbSentenceStarters));
+    f.starter = whole && kStarters.count(word) > 0;
   }
   return f;
 }
@@ -116,8 +127,10 @@ constexpr unsigned kSingleLetterContexts = 0b01101;  // kept unless a sentence s
 
 class ChunkScanner {
  public:
-  ChunkScanner(U32View chunk, Follow follow, std::vector<std::string>& out)
-      : c_(chunk), n_(chunk.size()), follow_(follow), out_(out) {}
+  // `rest` is the line after the chunk, `next_line` the next line with text: the
+  // following context is only computed when an abbreviation needs it.
+  ChunkScanner(U32View chunk, U32View rest, U32View next_line, std::vector<std::string>& out)
+      : c_(chunk), n_(chunk.size()), rest_(rest), next_line_(next_line), out_(out) {}
 
   void run() {
     size_t i = 0;
@@ -132,6 +145,9 @@ class ChunkScanner {
   // A URL or e-mail address (kept whole); trailing sentence punctuation split off.
   bool try_url(size_t i) {
     const U32View s = c_.substr(i);
+    // Cheap rejection first: a web address starts with h/w, an e-mail holds '@'.
+    const char32_t first = ascii_lower(s.empty() ? U' ' : s[0]);
+    if (first != 'h' && first != 'w' && s.find(U'@') == U32View::npos) return false;
     std::string head = to_utf8(s.substr(0, std::min<size_t>(s.size(), 8)));
     for (char& ch : head) ch = static_cast<char>(ascii_lower(static_cast<unsigned char>(ch)));
     const bool web = head.rfind("http://", 0) == 0 || head.rfind("https://", 0) == 0 || head.rfind("www.", 0) == 0;
@@ -417,7 +433,7 @@ class ChunkScanner {
   // following context; inside a chunk ("c.)") the context is "lowercase".
   bool keeps_period(U32View w, bool period_ends_chunk) const {
     if (w.empty()) return false;
-    const unsigned ctx = period_ends_chunk ? follow_.bit() : 1u;
+    const unsigned ctx = period_ends_chunk ? follow_of(rest_, next_line_).bit() : 1u;
     if (w.size() == 1 && word_char(w[0]) && !ascii_digit(w[0])) return (kSingleLetterContexts & ctx) != 0;
     // Acronyms: runs of one or two letters separated by periods (u.s, e.g, a.b.c, Ph.D).
     {
@@ -444,13 +460,19 @@ class ChunkScanner {
 
   U32View c_;
   size_t n_;
-  Follow follow_;
+  U32View rest_, next_line_;
   std::vector<std::string>& out_;
 };
 
 // Java's toLowerCase(Locale.ENGLISH) on one token, via the measured table (final
 // sigma handled by context, as Java does).
 std::string lower_token(const std::string& t) {
+  if (std::all_of(t.begin(), t.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; })) {
+    std::string out = t;
+    for (char& ch : out)
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+    return out;
+  }
   const U32 u = utf8_decode(t);
   std::string out;
   for (size_t k = 0; k < u.size(); ++k) {
@@ -507,7 +529,7 @@ std::vector<std::string> tokenize_line(const U32& u, U32View next_line) {
     size_t j = i;
     while (j < u.size() && !is_space(u[j]) && ptb_class(u[j]) != 'D' && ptb_class(u[j]) != 'W') ++j;
     const size_t before = raw.size();
-    ChunkScanner(U32View(u).substr(i, j - i), follow_of(U32View(u).substr(j), next_line), raw).run();
+    ChunkScanner(U32View(u).substr(i, j - i), U32View(u).substr(j), next_line, raw).run();
     // Only a fraction typed with digits joins a number ("3 1/2"), not a normalized "½".
     for (size_t t = before; t < raw.size(); ++t) space_before.push_back(t == before && pending_space && ascii_digit(u[i]));
     pending_space = false;
@@ -523,7 +545,7 @@ std::vector<std::string> tokenize_line(const U32& u, U32View next_line) {
     }
     out.push_back(raw[t]);
   }
-  for (std::string& t : out) t = lower_token(t);
+  for (std::string& t : out) t = lower_token(t);  // ASCII fast path inside
   return out;
 }
 
@@ -536,9 +558,10 @@ std::vector<std::string> ptb_tokenize_line(std::string_view line, std::string_vi
 std::string coco_filter(const std::vector<std::string>& tokens) {
   static const std::string_view kPunct[] = {"''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-", ".",
                                             "?",  "!", ",",  ":", "-",     "--",    "...",   ";"};
+  static const std::unordered_set<std::string_view> kDrop(std::begin(kPunct), std::end(kPunct));
   std::string out;
   for (const std::string& t : tokens) {
-    if (std::find(std::begin(kPunct), std::end(kPunct), t) != std::end(kPunct)) continue;
+    if (kDrop.count(t)) continue;
     if (!out.empty()) out += ' ';
     out += t;
   }
@@ -546,49 +569,44 @@ std::string coco_filter(const std::vector<std::string>& tokens) {
 }
 
 std::vector<std::string> coco_tokenize(const std::vector<std::string>& captions, size_t* n_missing) {
-  // Lines as the jar sees them: captions joined by '\n' after '\n' -> ' '.
-  std::vector<std::string> lines;
-  std::string cur;
-  bool last_cr = false;  // the text so far ends in '\r': a following '\n' joins it ("\r\n")
+  // Lines as the jar sees them: captions joined by '\n' after '\n' -> ' ', split at
+  // every Java line terminator ("\r\n" counts once, also across the join).
+  std::vector<U32> lines;
+  U32 cur;
+  bool last_cr = false;
   for (size_t k = 0; k < captions.size(); ++k) {
     if (k > 0) {
-      if (!last_cr) lines.push_back(cur);
+      if (!last_cr) lines.push_back(std::move(cur));
       cur.clear();
       last_cr = false;
     }
-    const U32 u = utf8_decode(captions[k]);
-    for (const char32_t raw : u) {
+    for (const char32_t raw : utf8_decode(captions[k])) {
       const char32_t ch = raw == '\n' ? U' ' : raw;
       last_cr = ch == '\r';
       if (is_java_newline(ch)) {
-        lines.push_back(cur);
+        lines.push_back(std::move(cur));
         cur.clear();
       } else {
-        utf8_append(cur, ch);
+        cur.push_back(ch);
       }
     }
   }
-  if (!captions.empty()) lines.push_back(cur);
-  std::vector<std::string> out(captions.size());
-  size_t missing = 0;
-  std::vector<U32> decoded;
-  decoded.reserve(lines.size());
-  for (const std::string& l : lines) decoded.push_back(utf8_decode(l));
+  if (!captions.empty()) lines.push_back(std::move(cur));
   // The jar's lookahead skips blank lines: each line sees the next line with text.
   auto blank = [](const U32& l) {
     return std::all_of(l.begin(), l.end(), [](char32_t c) { return is_space(c) || ptb_class(c) == 'D'; });
   };
-  std::vector<size_t> next_text(decoded.size(), decoded.size());
-  for (size_t k = decoded.size(); k-- > 1;) next_text[k - 1] = blank(decoded[k]) ? next_text[k] : k;
-  for (size_t k = 0; k < captions.size(); ++k) {
-    if (k >= decoded.size()) {
-      ++missing;
-      continue;
+  std::vector<size_t> next_text(lines.size(), lines.size());
+  for (size_t k = lines.size(); k-- > 1;) next_text[k - 1] = blank(lines[k]) ? next_text[k] : k;
+  std::vector<std::string> out(captions.size());
+  const size_t n = std::min(captions.size(), lines.size());
+  parallel_blocks(n, [&](size_t begin, size_t end) {
+    for (size_t k = begin; k < end; ++k) {
+      const U32View next = next_text[k] < lines.size() ? U32View(lines[next_text[k]]) : U32View();
+      out[k] = coco_filter(tokenize_line(lines[k], next));
     }
-    const U32View next = next_text[k] < decoded.size() ? U32View(decoded[next_text[k]]) : U32View();
-    out[k] = coco_filter(tokenize_line(decoded[k], next));
-  }
-  if (n_missing) *n_missing = missing;
+  });
+  if (n_missing) *n_missing = captions.size() - n;
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "tasks/data_error.h"
 
@@ -53,13 +54,6 @@ int64_t int_field(const json& obj, const char* name, const fs::path& path, long 
   return v.get<int64_t>();
 }
 
-// An image id as a stable string key (COCO uses ints, some files strings).
-std::string id_key(const json& v, const fs::path& path, long line, const std::string& where) {
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  if (v.is_string()) return v.get<std::string>();
-  throw DataError({path.string(), line, where, "an integer or string id", kind_of(v), ""});
-}
-
 const json& array_field(const json& obj, const char* name, const fs::path& path) {
   const json& v = field(obj, name, path, 0, "");
   if (!v.is_array()) throw DataError({path.string(), 0, name, "an array", kind_of(v), ""});
@@ -86,46 +80,94 @@ std::vector<std::pair<long, json>> read_json_lines(const fs::path& path) {
 
 }  // namespace
 
+namespace {
+
+// The caption files are the large ones (COCO: 25k references per split), so they are
+// parsed with simdjson's DOM (~1 GB/s) instead of nlohmann's (~30 MB/s).
+namespace sj = simdjson::dom;
+
+sj::element load_simdjson(sj::parser& parser, const fs::path& path) {
+  if (!fs::exists(path)) throw DataError({path.string(), 0, "", "a readable file", "no such file", "check the path"});
+  sj::element doc;
+  if (const auto err = parser.load(path.string()).get(doc); err != simdjson::SUCCESS)
+    throw DataError({path.string(), 0, "", "valid JSON", simdjson::error_message(err), ""});
+  return doc;
+}
+
+std::string sj_kind(const sj::element& e) {
+  std::ostringstream out;
+  out << e.type() << " " << simdjson::minify(e).substr(0, 60);
+  return out.str();
+}
+
+sj::element sj_field(const sj::element& obj, const char* name, const fs::path& path, const std::string& where) {
+  if (!obj.is_object()) throw DataError({path.string(), 0, where, "an object", sj_kind(obj), ""});
+  sj::element v;
+  if (obj[name].get(v) != simdjson::SUCCESS)
+    throw DataError({path.string(), 0, where + name, "a field '" + std::string(name) + "'", "none", ""});
+  return v;
+}
+
+std::string sj_id(const sj::element& obj, const char* name, const fs::path& path, const std::string& where) {
+  const sj::element v = sj_field(obj, name, path, where);
+  if (v.is_int64()) return std::to_string(int64_t(v));
+  if (v.is_uint64()) return std::to_string(uint64_t(v));
+  if (v.is_string()) return std::string(std::string_view(v));
+  throw DataError({path.string(), 0, where + name, "an integer or string id", sj_kind(v), ""});
+}
+
+std::string sj_string(const sj::element& obj, const char* name, const fs::path& path, const std::string& where) {
+  const sj::element v = sj_field(obj, name, path, where);
+  if (!v.is_string()) throw DataError({path.string(), 0, where + name, "a string", sj_kind(v), ""});
+  return std::string(std::string_view(v));
+}
+
+sj::array sj_array(const sj::element& v, const fs::path& path, const std::string& where) {
+  if (!v.is_array()) throw DataError({path.string(), 0, where, "an array", sj_kind(v), ""});
+  return sj::array(v);
+}
+
+}  // namespace
+
 CaptionInputs read_coco_caption_inputs(const fs::path& annotations, const fs::path& results) {
-  const json ann = parse_json(annotations);
-  const json& images = array_field(ann, "images", annotations);
-  const json& anns = array_field(ann, "annotations", annotations);
+  sj::parser parser;
+  const sj::element ann = load_simdjson(parser, annotations);
   std::vector<std::string> order;
-  std::set<std::string> known;
-  for (size_t i = 0; i < images.size(); ++i) {
-    const std::string w = "images[" + std::to_string(i) + "].";
-    const std::string id = id_key(field(images[i], "id", annotations, 0, w), annotations, 0, w + "id");
-    if (known.insert(id).second) order.push_back(id);
-  }
   std::unordered_map<std::string, std::vector<std::string>> refs;
-  for (size_t i = 0; i < anns.size(); ++i) {
-    const std::string w = "annotations[" + std::to_string(i) + "].";
-    const std::string id = id_key(field(anns[i], "image_id", annotations, 0, w), annotations, 0, w + "image_id");
-    refs[id].push_back(string_field(anns[i], "caption", annotations, 0, w));
+  size_t i = 0;
+  for (const sj::element im : sj_array(sj_field(ann, "images", annotations, ""), annotations, "images")) {
+    const std::string id = sj_id(im, "id", annotations, "images[" + std::to_string(i++) + "].");
+    if (refs.try_emplace(id).second) order.push_back(id);
   }
-  const json res = parse_json(results);
-  if (!res.is_array()) throw DataError({results.string(), 0, "", "a JSON list of {image_id, caption}", kind_of(res), ""});
+  i = 0;
+  for (const sj::element a : sj_array(sj_field(ann, "annotations", annotations, ""), annotations, "annotations")) {
+    const std::string w = "annotations[" + std::to_string(i++) + "].";
+    refs[sj_id(a, "image_id", annotations, w)].push_back(sj_string(a, "caption", annotations, w));
+  }
+  sj::parser res_parser;
+  const sj::element res = load_simdjson(res_parser, results);
+  if (!res.is_array()) throw DataError({results.string(), 0, "", "a JSON list of {image_id, caption}", sj_kind(res), ""});
   std::unordered_map<std::string, std::string> cand;
-  for (size_t i = 0; i < res.size(); ++i) {
-    const std::string w = "[" + std::to_string(i) + "].";
-    const std::string id = id_key(field(res[i], "image_id", results, 0, w), results, 0, w + "image_id");
-    if (!known.count(id))
+  i = 0;
+  for (const sj::element r : sj::array(res)) {
+    const std::string w = "[" + std::to_string(i++) + "].";
+    const std::string id = sj_id(r, "image_id", results, w);
+    if (!refs.count(id))
       throw DataError({results.string(), 0, w + "image_id", "an image id of the annotation file", id,
                        "results do not correspond to this annotation set"});
-    const std::string caption = string_field(res[i], "caption", results, 0, w);
-    if (!cand.emplace(id, caption).second)
+    if (!cand.emplace(id, sj_string(r, "caption", results, w)).second)
       throw DataError({results.string(), 0, w + "image_id", "one caption per image", "a second caption for " + id, ""});
   }
   CaptionInputs out;
   for (const std::string& id : order) {
     const auto c = cand.find(id);
     if (c == cand.end()) continue;
-    const auto r = refs.find(id);
-    if (r == refs.end())
+    std::vector<std::string>& r = refs[id];
+    if (r.empty())
       throw DataError({annotations.string(), 0, "annotations", "at least one reference caption for image " + id, "none", ""});
     out.image_ids.push_back(id);
-    out.references.push_back(r->second);
-    out.candidates.push_back(c->second);
+    out.references.push_back(std::move(r));
+    out.candidates.push_back(std::move(c->second));
   }
   return out;
 }

@@ -1,0 +1,64 @@
+// The torch-free half of the CLI: the subcommand table, the app, and run_app().
+#include <cstdint>
+#include <iostream>
+
+#include "harness/cli.h"
+
+namespace lnb::harness {
+
+const std::vector<TorchSubcommand>& torch_subcommands() {
+  static const std::vector<TorchSubcommand> k = {
+      {"run", "Run the nightly strategy x task matrix from a config (resumes by default)", false},
+      {"train", "Train one strategy on instruction data", false},
+      {"eval", "Evaluate a model (and checkpoint) on one task", false},
+      {"generate", "Greedy generation for one image and prompt", false},
+      {"params", "Exact parameter counts per strategy, no weights needed", false},
+      {"merge", "Write a full HF checkpoint from base + delta", false},
+      {"demo", "The built-in default: the whole pipeline on shapes world", false},
+      {"selfcheck", "Exercise every native dependency against a slow reference", true},
+  };
+  return k;
+}
+
+bool needs_torch(const std::string& first_arg) {
+  if (first_arg == "--version") return true;
+  for (const TorchSubcommand& t : torch_subcommands())
+    if (first_arg == t.name) return true;
+  return false;
+}
+
+void build_app(CLI::App& app, int& exit_code) {
+  app.require_subcommand(0, 1);
+  register_score(app, exit_code);
+  CLI::App* report = app.add_subcommand("report", "Leaderboard CSV and HTML from a results store [not built yet]");
+  report->allow_extras();
+  report->callback([&exit_code] {
+    std::cerr << "lnbench report: this subcommand is not built yet in this version of lnbench.\n";
+    exit_code = kExitNotBuilt;
+  });
+  for (const TorchSubcommand& t : torch_subcommands()) {
+    CLI::App* cmd = app.add_subcommand(t.name, std::string(t.description) + (t.built ? "" : " [not built yet]"));
+    cmd->allow_extras();
+    cmd->prefix_command();
+  }
+  // main() hands --version to the plugin before parsing; this entry is for --help.
+  app.add_flag_function("--version", [](std::int64_t) {}, "Print lnbench, torch, CUDA, NCCL, OpenCV and sentencepiece versions");
+}
+
+int run_app(CLI::App& app, int& exit_code, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "lnbench: error: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cout << app.help();
+    return kExitBadInput;
+  }
+  return exit_code;
+}
+
+}  // namespace lnb::harness

@@ -1,0 +1,39 @@
+// liblnbench_torch.so: the subcommands that need LibTorch. main() dlopens this and
+// calls lnb_torch_main, which builds the full app (torch-free subcommands included,
+// so --help is identical) with the real torch subcommands.
+#include <iostream>
+
+#include "harness/cli.h"
+
+namespace lnb::harness {
+
+void register_selfcheck(CLI::App& app, int& exit_code);
+std::string version_text();
+
+void register_torch_commands(CLI::App& app, int& exit_code) {
+  register_selfcheck(app, exit_code);
+  for (const TorchSubcommand& t : torch_subcommands()) {
+    if (t.built) continue;
+    CLI::App* cmd = app.add_subcommand(t.name, std::string(t.description) + " [not built yet]");
+    cmd->allow_extras();
+    const std::string name = t.name;
+    cmd->callback([&exit_code, name] {
+      std::cerr << "lnbench " << name << ": this subcommand is not built yet in this version of lnbench.\n"
+                << "  Built today: score, selfcheck, --version. See README.md for the roadmap.\n";
+      exit_code = kExitNotBuilt;
+    });
+  }
+}
+
+}  // namespace lnb::harness
+
+extern "C" __attribute__((visibility("default"))) int lnb_torch_main(int argc, char** argv) {
+  using namespace lnb::harness;
+  CLI::App app{"lnbench: train and evaluate multimodal LLMs, compare tuning strategies", "lnbench"};
+  int exit_code = kExitOk;
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", [] { return version_text(); });
+  register_score(app, exit_code);
+  register_torch_commands(app, exit_code);
+  return run_app(app, exit_code, argc, argv);
+}
