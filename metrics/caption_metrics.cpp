@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <thread>
 
 #include "metrics/ngram_table.h"
 #include "metrics/parallel.h"
@@ -23,10 +24,10 @@ struct BleuStats {
 
 BleuStats bleu_stats(const CaptionCounts& cand, const std::vector<CaptionCounts>& refs) {
   BleuStats s;
-  s.testlen = cand.n_words;
+  s.testlen = cand.n_words();
   // _single_reflen 'closest': min over (|l - testlen|, l).
   std::pair<int64_t, int64_t> best{INT64_MAX, INT64_MAX};
-  for (const CaptionCounts& r : refs) best = std::min(best, {std::llabs(r.n_words - s.testlen), r.n_words});
+  for (const CaptionCounts& r : refs) best = std::min(best, {std::llabs(r.n_words() - s.testlen), int64_t{r.n_words()}});
   s.reflen = best.second;
   for (int k = 0; k < 4; ++k) {
     s.guess[k] = std::max<int64_t>(0, s.testlen - k);
@@ -34,7 +35,7 @@ BleuStats bleu_stats(const CaptionCounts& cand, const std::vector<CaptionCounts>
       int32_t maxref = 0;
       for (const CaptionCounts& r : refs)
         for (const NgramCount& rg : r.order(k))
-          if (rg.id == g.id) maxref = std::max(maxref, rg.count);
+          if (rg.key == g.key) maxref = std::max(maxref, rg.count);
       s.correct[k] += std::min(maxref, g.count);
     }
   }
@@ -66,13 +67,13 @@ int lcs(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
   return prev[b.size()];
 }
 
-double rouge_l(const std::vector<int32_t>& cand, const std::vector<std::vector<int32_t>>& refs) {
+double rouge_l(const std::vector<int32_t>& cand, const std::vector<const std::vector<int32_t>*>& refs) {
   const double beta = 1.2;
   double prec_max = -1, rec_max = -1;
-  for (const auto& r : refs) {
-    const int l = lcs(r, cand);
+  for (const std::vector<int32_t>* r : refs) {
+    const int l = lcs(*r, cand);
     prec_max = std::max(prec_max, l / static_cast<double>(cand.size()));
-    rec_max = std::max(rec_max, l / static_cast<double>(r.size()));
+    rec_max = std::max(rec_max, l / static_cast<double>(r->size()));
   }
   if (prec_max != 0 && rec_max != 0) {
     const double b2 = beta * beta;  // self.beta**2
@@ -90,14 +91,14 @@ struct CiderVec {
   int64_t length = 0;
 };
 
-CiderVec counts2vec(const CaptionCounts& c, double ref_len, const std::vector<double>& log_df) {
+CiderVec counts2vec(const CaptionCounts& c, double ref_len, const DfTable& df) {
   CiderVec v;
   v.counts = &c;
   v.w.resize(c.grams.size());
   for (int n = 0; n < 4; ++n) {
     for (int32_t k = c.start[n]; k < c.start[n + 1]; ++k) {
       const NgramCount& g = c.grams[k];
-      const double w = static_cast<double>(g.count) * (ref_len - log_df[g.id]);
+      const double w = static_cast<double>(g.count) * (ref_len - df.log_df(g.key));
       v.w[k] = w;
       v.norm[n] += std::pow(w, 2);
       if (n == 1) v.length += g.count;  // the bigram "length" quirk
@@ -117,7 +118,7 @@ std::array<double, 4> cider_sim(const CiderVec& hyp, const CiderVec& ref) {
       const double wh = hyp.w[k];
       double wr = 0;
       for (int32_t m = rc.start[n]; m < rc.start[n + 1]; ++m)
-        if (rc.grams[m].id == hc.grams[k].id) { wr = ref.w[m]; break; }
+        if (rc.grams[m].key == hc.grams[k].key) { wr = ref.w[m]; break; }
       val[n] += std::min(wh, wr) * wr;
     }
     if (hyp.norm[n] != 0 && ref.norm[n] != 0) val[n] /= (hyp.norm[n] * ref.norm[n]);
@@ -172,62 +173,88 @@ CaptionScores CaptionAccumulator::compute(CiderIdf idf, const FixedIdf* fixed) c
     if (items[i]->order == items[i - 1]->order)
       throw std::invalid_argument("caption accumulator: order key " + std::to_string(items[i]->order) + " added twice");
 
-  // Phase 1 (serial): intern every n-gram and ROUGE token; the table is not thread-safe.
-  NgramTable table;
+  // Phase 1 (serial): intern words exactly; the word table is not thread-safe.
+  WordTable words;
   const size_t n = items.size();
   std::vector<CaptionCounts> cand(n);
   std::vector<std::vector<CaptionCounts>> refs(n);
-  std::vector<std::vector<int32_t>> cand_tokens(n);
-  std::vector<std::vector<std::vector<int32_t>>> ref_tokens(n);
-  // ROUGE-L splits on " ": the same word ids unless the caption has other whitespace.
-  auto rouge_ids = [&table](const CaptionCounts& c, std::string_view text) {
-    return c.single_spaced ? c.words : table.split_single_space_ids(text);
-  };
+  // ROUGE-L splits on " ": the same word ids unless the caption has other whitespace,
+  // in which case it gets its own split here.
+  std::vector<std::vector<int32_t>> cand_split(n);
+  std::vector<std::vector<std::vector<int32_t>>> ref_split(n);
   for (size_t i = 0; i < n; ++i) {
-    cand[i] = table.count(items[i]->candidate);
-    cand_tokens[i] = rouge_ids(cand[i], items[i]->candidate);
-    refs[i].reserve(items[i]->refs.size());
-    for (const std::string& r : items[i]->refs) {
-      refs[i].push_back(table.count(r));
-      ref_tokens[i].push_back(rouge_ids(refs[i].back(), r));
+    words.split(items[i]->candidate, cand[i]);
+    if (!cand[i].single_spaced) cand_split[i] = words.split_single_space(items[i]->candidate);
+    refs[i].resize(items[i]->refs.size());
+    ref_split[i].resize(items[i]->refs.size());
+    for (size_t r = 0; r < refs[i].size(); ++r) {
+      words.split(items[i]->refs[r], refs[i][r]);
+      if (!refs[i][r].single_spaced) ref_split[i][r] = words.split_single_space(items[i]->refs[r]);
     }
   }
+  auto rouge_ids = [](const CaptionCounts& c, const std::vector<int32_t>& split) -> const std::vector<int32_t>& {
+    return c.single_spaced ? c.words : split;
+  };
+
+  // Phase 2 (parallel over images): n-gram counts, and each image's distinct reference
+  // n-grams (document frequency counts images, not sentences).
+  std::vector<std::vector<NgramKey>> image_keys(n);
+  parallel_blocks(n, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      count_ngrams(cand[i]);
+      std::vector<NgramKey>& keys = image_keys[i];
+      for (CaptionCounts& r : refs[i]) {
+        count_ngrams(r);
+        for (const NgramCount& g : r.grams) keys.push_back(g.key);
+      }
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    }
+  }, 64);
 
   CaptionScores out;
   out.n_images = static_cast<int64_t>(n);
   out.per_image.resize(n);
 
-  // Phase 2 (serial): CIDEr-D document frequencies.
-  std::vector<int64_t> df(table.n_ngrams(), 0);
+  // Phase 3 (parallel over hash shards): document frequencies.
+  const size_t n_shards = std::max<size_t>(1, std::thread::hardware_concurrency());
+  size_t n_keys = 0;
+  for (const auto& keys : image_keys) n_keys += keys.size();
+  DfTable df(n_shards, n_keys);  // an upper bound of the distinct keys
   double ref_len = 0;
   if (idf == CiderIdf::kEvaluatedSet) {
     out.idf_mode = "evaluated-set";
-    std::vector<int32_t> stamp(table.n_ngrams(), -1);
-    int64_t max_df = 0;
-    for (size_t i = 0; i < n; ++i)
-      for (const CaptionCounts& r : refs[i])
-        for (const NgramCount& g : r.grams)
-          if (stamp[g.id] != static_cast<int32_t>(i)) {
-            stamp[g.id] = static_cast<int32_t>(i);
-            max_df = std::max(max_df, ++df[g.id]);
-          }
-    if (n > 0 && max_df == 0)
+    parallel_blocks(n_shards, [&](size_t begin, size_t end) {
+      for (size_t shard = begin; shard < end; ++shard)
+        for (const auto& keys : image_keys)
+          for (const NgramKey& k : keys)
+            if (df.shard_of(k) == shard) df.add(shard, k);
+    }, 1);
+    if (n > 0 && df.max_df() == 0)
       throw std::invalid_argument("CIDEr: every reference caption is empty (pycocoevalcap fails on this set)");
     ref_len = std::log(static_cast<double>(n));
   } else {
     if (fixed == nullptr) throw std::invalid_argument("CIDEr fixed-reference IDF requested without a reference set");
     out.idf_mode = "fixed-reference";
     ref_len = fixed->ref_len;
-    for (int32_t id = 0; id < static_cast<int32_t>(table.n_ngrams()); ++id) {
-      const auto it = fixed->df.find(table.ngram_text(id));
-      if (it != fixed->df.end()) df[id] = it->second;
-    }
+    auto note = [&](size_t shard, const CaptionCounts& c) {
+      for (const NgramCount& g : c.grams) {
+        if (df.shard_of(g.key) != shard || df.df(g.key) != 0) continue;
+        const auto it = fixed->df.find(words.text(g.key));
+        if (it != fixed->df.end()) df.add(shard, g.key, it->second);
+      }
+    };
+    parallel_blocks(n_shards, [&](size_t begin, size_t end) {
+      for (size_t shard = begin; shard < end; ++shard)
+        for (size_t i = 0; i < n; ++i) {
+          note(shard, cand[i]);
+          for (const CaptionCounts& r : refs[i]) note(shard, r);
+        }
+    }, 1);
   }
-  // np.log(max(1.0, df)) once per n-gram.
-  std::vector<double> log_df(df.size());
-  for (size_t g = 0; g < df.size(); ++g) log_df[g] = std::log(std::max(1.0, static_cast<double>(df[g])));
+  df.finish();
 
-  // Phase 3 (parallel over images): every per-image score lands in its own slot.
+  // Phase 4 (parallel over images): every per-image score lands in its own slot.
   std::vector<BleuStats> stats(n);
   std::vector<double> rouge(n), cider(n);
   parallel_blocks(n, [&](size_t begin, size_t end) {
@@ -235,12 +262,14 @@ CaptionScores CaptionAccumulator::compute(CiderIdf idf, const FixedIdf* fixed) c
       stats[i] = bleu_stats(cand[i], refs[i]);
       out.per_image[i].image_id = items[i]->image_id;
       out.per_image[i].bleu = bleu_from(stats[i]);
-      rouge[i] = rouge_l(cand_tokens[i], ref_tokens[i]);
+      std::vector<const std::vector<int32_t>*> ref_ids;
+      for (size_t r = 0; r < refs[i].size(); ++r) ref_ids.push_back(&rouge_ids(refs[i][r], ref_split[i][r]));
+      rouge[i] = rouge_l(rouge_ids(cand[i], cand_split[i]), ref_ids);
       out.per_image[i].rouge_l = rouge[i];
-      const CiderVec hyp = counts2vec(cand[i], ref_len, log_df);
+      const CiderVec hyp = counts2vec(cand[i], ref_len, df);
       std::array<double, 4> score{};
       for (const CaptionCounts& r : refs[i]) {
-        const auto sim = cider_sim(hyp, counts2vec(r, ref_len, log_df));
+        const auto sim = cider_sim(hyp, counts2vec(r, ref_len, df));
         for (int k = 0; k < 4; ++k) score[k] += sim[k];
       }
       double avg = numpy_mean(score);
@@ -251,7 +280,7 @@ CaptionScores CaptionAccumulator::compute(CiderIdf idf, const FixedIdf* fixed) c
     }
   }, 64);
 
-  // Phase 4 (serial, fixed order): corpus scores.
+  // Phase 5 (serial, fixed order): corpus scores.
   BleuStats total;
   for (const BleuStats& st : stats) {
     total.testlen += st.testlen;

@@ -80,7 +80,14 @@ bool ieq(U32View a, std::string_view b) {
   return true;
 }
 
-std::string to_utf8(U32View s) { return utf8_encode(s); }
+std::string to_utf8(U32View s) {
+  std::string out(s.size(), '\0');
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] >= 0x80) return utf8_encode(s);  // rare: non-ASCII token
+    out[i] = static_cast<char>(s[i]);
+  }
+  return out;
+}
 
 
 // What follows a chunk, as the abbreviation rules see it (the jar looks past the
@@ -420,6 +427,7 @@ class ChunkScanner {
   void emit_word(U32View w) {
     static const std::pair<std::string_view, size_t> kSplits[] = {
         {"cannot", 3}, {"gonna", 3}, {"gotta", 3}, {"lemme", 3}, {"gimme", 3}, {"wanna", 3}};
+    if (w.size() == 5 || w.size() == 6)
     for (const auto& [word, at] : kSplits)
       if (ieq(w, word)) {
         emit(w.substr(0, at));
@@ -466,12 +474,11 @@ class ChunkScanner {
 
 // Java's toLowerCase(Locale.ENGLISH) on one token, via the measured table (final
 // sigma handled by context, as Java does).
-std::string lower_token(const std::string& t) {
+void lower_token(std::string& t) {
   if (std::all_of(t.begin(), t.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; })) {
-    std::string out = t;
-    for (char& ch : out)
+    for (char& ch : t)
       if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
-    return out;
+    return;
   }
   const U32 u = utf8_decode(t);
   std::string out;
@@ -489,7 +496,7 @@ std::string lower_token(const std::string& t) {
       utf8_append(out, c);
     }
   }
-  return out;
+  t = std::move(out);
 }
 
 bool is_java_newline(char32_t c) {
@@ -545,7 +552,7 @@ std::vector<std::string> tokenize_line(const U32& u, U32View next_line) {
     }
     out.push_back(raw[t]);
   }
-  for (std::string& t : out) t = lower_token(t);  // ASCII fast path inside
+  for (std::string& t : out) lower_token(t);  // ASCII fast path inside
   return out;
 }
 

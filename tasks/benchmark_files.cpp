@@ -28,7 +28,7 @@ std::string read_all(const fs::path& path) {
 json parse_json(const fs::path& path) {
   try {
     return json::parse(read_all(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range on numeric overflow
     throw DataError({path.string(), 0, "", "valid JSON", e.what(), ""});
   }
 }
@@ -71,7 +71,7 @@ std::vector<std::pair<long, json>> read_json_lines(const fs::path& path) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       out.emplace_back(n, json::parse(line));
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range on numeric overflow
       throw DataError({path.string(), n, "", "one JSON object per line", e.what(), ""});
     }
   }

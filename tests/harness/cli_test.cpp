@@ -39,7 +39,18 @@ fs::path temp(const std::string& name, const std::string& text) {
 
 const std::string kData = LNB_TEST_DATA_DIR;
 
+#ifndef LNB_HAS_TORCH_PLUGIN
+TEST(Cli, TorchSubcommandWithoutThePluginIsAClearError) {
+  const Result r = run("selfcheck");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("cannot load the LibTorch part"), std::string::npos) << r.out;
+}
+#endif
+
 TEST(Cli, VersionNamesEveryComponent) {
+#ifndef LNB_HAS_TORCH_PLUGIN
+  GTEST_SKIP() << "built with LNB_WITH_TORCH=OFF";
+#endif
   const Result r = run("--version");
   EXPECT_EQ(r.code, 0);
   for (const char* part : {"lnbench 0.1.0", "git ", "torch 2.11.0", "cuda: compiled yes", "nccl ", "opencv 4.6",
@@ -55,6 +66,9 @@ TEST(Cli, HelpListsTheSubcommandsOfTheDesign) {
 }
 
 TEST(Cli, SubcommandNotBuiltSaysSoAndFails) {
+#ifndef LNB_HAS_TORCH_PLUGIN
+  GTEST_SKIP() << "built with LNB_WITH_TORCH=OFF";
+#endif
   const Result r = run("demo");
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.out.find("not built yet"), std::string::npos);

@@ -46,6 +46,13 @@ TEST(PopeFiles, MalformedLineNamesFileAndLine) {
   EXPECT_EQ(info.line, 2);
 }
 
+TEST(PopeFiles, NumericOverflowIsADataErrorNotACrash) {
+  // Found by fuzz_pope_files: nlohmann throws out_of_range, not parse_error, here.
+  const auto p = write_temp("overflow.jsonl", "{\"question_id\": 77777777777777777e777777777777777777}\n");
+  const auto info = expect_data_error([&] { read_pope_labels(p); });
+  EXPECT_EQ(info.line, 1);
+}
+
 TEST(PopeFiles, WrongTypeNamesTheField) {
   const auto p = write_temp("badtype.jsonl", "{\"question_id\": \"x\", \"image\": \"a\", \"text\": \"t\", \"label\": \"yes\"}\n");
   const auto info = expect_data_error([&] { read_pope_labels(p); });
