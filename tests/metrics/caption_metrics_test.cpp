@@ -91,6 +91,18 @@ TEST(Cider, TwoImagesHandComputed) {
   EXPECT_NEAR(s.cider, (5.0 + img1) / 2, 1e-12);
 }
 
+TEST(Cider, DividesByTheNumberOfReferences) {
+  // Image 0: cand "a", refs ["a", "b"]; image 1: cand "c", refs ["c"]. N = 2, ln 2 = L.
+  // df(a) = df(b) = df(c) = 1 -> log 1 = 0 -> every weight tf * L; no bigrams anywhere,
+  // and "length" counts bigrams, so delta = 0 and the penalty is 1.
+  // Image 0: sim with "a" = (L*L)/(L*L) = 1 at n=0, 0 elsewhere; sim with "b" = 0.
+  // score = [1, 0, 0, 0]; mean 0.25; / |R| = 2 -> 0.125; x10 = 1.25.
+  // Image 1: [1, 0, 0, 0] -> 0.25 / 1 x 10 = 2.5.
+  const auto s = score({{"a", {"a", "b"}}, {"c", {"c"}}});
+  EXPECT_NEAR(s.per_image[0].cider, 1.25, 1e-15);
+  EXPECT_NEAR(s.per_image[1].cider, 2.5, 1e-15);
+}
+
 TEST(Cider, AllEmptyReferencesIsAnError) {
   CaptionAccumulator acc;
   acc.add(0, "0", "a", {""});

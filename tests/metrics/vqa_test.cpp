@@ -60,6 +60,22 @@ TEST(VqaAccuracy, UnanimousGtIsNotNormalizedInTheCurrentVersion) {
   EXPECT_EQ(vqa_question_accuracy(q, "Yes", VqaNormalization::kLlava), 1.0);
 }
 
+TEST(VqaAccuracy, EmptyPredictionScoresZeroUnlessAnEmptyAnswerExists) {
+  EXPECT_EQ(vqa_question_accuracy(question({"cat", "dog", "cat", "cat", "cat", "cat", "cat", "cat", "cat", "cat"}), "",
+                                  VqaNormalization::kOfficial), 0.0);
+  // Four empty GT answers: every leave-one-out term sees >= 3 matches -> 1.0.
+  EXPECT_EQ(vqa_question_accuracy(question({"", "", "", "", "cat", "cat", "dog", "dog", "cat", "dog"}), "",
+                                  VqaNormalization::kOfficial), 1.0);
+}
+
+TEST(VqaAccuracy, Pre2021DoesNotDigitNormalizeTheGt) {
+  // GT disagree -> pre-2021 normalizes GT punctuation only: "Two" stays "Two"; the
+  // prediction "two" becomes "2" (digit-article applies to it), matching nothing.
+  const auto q = question({"Two", "Two", "Two", "Two", "3", "3", "3", "3", "3", "3"});
+  EXPECT_EQ(vqa_question_accuracy(q, "two", VqaNormalization::kPre2021), 0.0);
+  EXPECT_EQ(vqa_question_accuracy(q, "two", VqaNormalization::kOfficial), 1.0);  // both sides -> "2"
+}
+
 TEST(VqaAccuracy, RoundsHalfEvenPerTypeAndOverall) {
   VqaAccumulator acc;
   auto q1 = question({"2", "2", "2", "two", "3", "3", "3", "3", "4", "4"});  // "2": 4 matches after norm -> 1.0

@@ -88,6 +88,14 @@ TEST(CaptionFiles, ResultForUnknownImageIsAnError) {
   EXPECT_EQ(info.field, "[0].image_id");
 }
 
+TEST(CaptionFiles, TwoResultsForOneImageIsAnError) {
+  const auto ann = write_temp("ann3.json", R"({"images":[{"id":1}],"annotations":[{"image_id":1,"caption":"a dog"}]})");
+  const auto res = write_temp("res3.json", R"([{"image_id":1,"caption":"a"},{"image_id":1,"caption":"b"}])");
+  const auto info = expect_data_error([&] { read_coco_caption_inputs(ann, res); });
+  EXPECT_EQ(info.field, "[1].image_id");
+  EXPECT_EQ(info.expected, "one caption per image");
+}
+
 TEST(CaptionFiles, EvaluationOrderIsAnnotationOrder) {
   const auto ann = write_temp("ann2.json",
       R"({"images":[{"id":3},{"id":1},{"id":2}],"annotations":[{"image_id":1,"caption":"x"},{"image_id":3,"caption":"y"},{"image_id":3,"caption":"z"}]})");
