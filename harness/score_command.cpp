@@ -38,7 +38,24 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-int score_caption(const std::string& ann, const std::string& res, bool per_image, bool as_json) {
+// Document frequencies from every image of a COCO annotation file (tokenized like the
+// evaluated references), for the fixed-reference IDF mode.
+metrics::FixedIdf fixed_idf_from(const std::string& path) {
+  const tasks::CaptionInputs all = tasks::read_coco_caption_inputs_all(path);
+  std::vector<std::string> flat;
+  for (const auto& refs : all.references) flat.insert(flat.end(), refs.begin(), refs.end());
+  const std::vector<std::string> tok = metrics::coco_tokenize(flat);
+  std::vector<std::vector<std::string>> per_image;
+  size_t k = 0;
+  for (const auto& refs : all.references) {
+    per_image.emplace_back(tok.begin() + static_cast<long>(k), tok.begin() + static_cast<long>(k + refs.size()));
+    k += refs.size();
+  }
+  return metrics::FixedIdf::from_references(per_image);
+}
+
+int score_caption(const std::string& ann, const std::string& res, bool per_image, bool as_json,
+                  const std::string& idf_reference) {
   auto t = std::chrono::steady_clock::now();
   const tasks::CaptionInputs in = tasks::read_coco_caption_inputs(ann, res);
   const double t_read = seconds_since(t);
@@ -60,7 +77,11 @@ int score_caption(const std::string& ann, const std::string& res, bool per_image
     k += in.references[i].size();
     acc.add(static_cast<int64_t>(i), in.image_ids[i], tok_cands[i], std::move(refs));
   }
-  const metrics::CaptionScores s = acc.compute();
+  metrics::FixedIdf fixed;
+  if (!idf_reference.empty()) fixed = fixed_idf_from(idf_reference);
+  const metrics::CaptionScores s = idf_reference.empty()
+                                       ? acc.compute()
+                                       : acc.compute(metrics::CiderIdf::kFixedReference, &fixed);
   const double t_score = seconds_since(t);
   if (as_json) {
     ordered_json j = {{"schema", "lnbench.score.caption/1"},
@@ -227,7 +248,7 @@ void register_score(CLI::App& app, int& exit_code) {
   CLI::App* score = app.add_subcommand("score", "Score existing predictions in each benchmark's own files (no model)");
   score->require_subcommand(1);
 
-  struct CaptionArgs { std::string ann, res; bool per_image = false, json = false, tokenize_only = false; };
+  struct CaptionArgs { std::string ann, res, idf_reference; bool per_image = false, json = false, tokenize_only = false; };
   static CaptionArgs ca;
   CLI::App* cap = score->add_subcommand("caption", "COCO caption metrics: Bleu_1..4, ROUGE_L, CIDEr (pycocoevalcap-exact)");
   cap->add_option("--annotations", ca.ann, "COCO annotation JSON (images, annotations[image_id, caption])");
@@ -235,11 +256,14 @@ void register_score(CLI::App& app, int& exit_code) {
   cap->add_flag("--per-image", ca.per_image, "Also print per-image scores");
   cap->add_flag("--json", ca.json, "One JSON object, doubles at full precision");
   cap->add_flag("--tokenize-only", ca.tokenize_only, "Tokenize captions from stdin, one per line");
+  cap->add_option("--idf-reference", ca.idf_reference,
+                  "CIDEr IDF 'fixed-reference': document frequencies from every image of this COCO annotation "
+                  "file, so a subset run stays comparable to a full run (default: the evaluated set, as pycocoevalcap)");
   cap->callback([&exit_code] {
     guarded(exit_code, [] {
       if (ca.tokenize_only) return tokenize_only();
       if (ca.ann.empty() || ca.res.empty()) throw std::invalid_argument("--annotations and --results are required");
-      return score_caption(ca.ann, ca.res, ca.per_image, ca.json);
+      return score_caption(ca.ann, ca.res, ca.per_image, ca.json, ca.idf_reference);
     });
   });
 

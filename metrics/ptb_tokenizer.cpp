@@ -1,136 +1,21 @@
 // See ptb_tokenizer.h. The line is split into chunks at whitespace and at deleted
 // (untokenizable) characters; each chunk is scanned left to right by the rules
 // below, in priority order; tokens are lowercased last (Java toLowerCase(ENGLISH)).
+// The measured tables behind the rules are read through ptb_lexicon.h.
 #include "metrics/ptb_tokenizer.h"
 
 #include <algorithm>
-#include <array>
-#include <cstdint>
 #include <string_view>
 #include <unordered_set>
 
 #include "metrics/parallel.h"
+#include "metrics/ptb_lexicon.h"
 #include "metrics/utf8.h"
 
 namespace lnb::metrics {
 namespace {
 
-struct PtbRange {
-  char32_t lo, hi;
-  char klass;
-};
-struct PtbText {
-  char32_t cp;
-  const char8_t* text;
-};
-struct PtbAbbrev {
-  std::string_view word;
-  unsigned contexts;  // bit k: the period stays in context k (see Follow)
-};
-#include "metrics/ptb_tables.inc"
-
-using U32 = std::u32string;
-using U32View = std::u32string_view;
-
-// One byte per BMP code point, built once from the measured ranges.
-const std::array<char, 0x10000>& class_table() {
-  static const std::array<char, 0x10000> table = [] {
-    std::array<char, 0x10000> t{};
-    t.fill('D');
-    for (const PtbRange& r : kPtbRanges)
-      for (char32_t c = r.lo; c <= r.hi; ++c) t[c] = r.klass;
-    for (char32_t c = 0; c < 0x20; ++c) t[c] = 'D';
-    t['\t'] = 'W';
-    return t;
-  }();
-  return table;
-}
-
-inline char ptb_class(char32_t c) {
-  if (c > 0xFFFF || (c >= 0xD800 && c <= 0xDFFF)) return 'D';  // outside the BMP: untokenizable
-  return class_table()[c];
-}
-
-const char8_t* ptb_text(char32_t c) {
-  const auto* end = std::end(kPtbText);
-  const auto* it = std::lower_bound(std::begin(kPtbText), end, c,
-                                    [](const PtbText& t, char32_t v) { return t.cp < v; });
-  return (it != end && it->cp == c) ? it->text : nullptr;
-}
-
-bool is_space(char32_t c) {
-  return c == ' ' || c == '\t' || c == 0xA0 || (c >= 0x2000 && c <= 0x200A) || c == 0x3000;
-}
-
-bool ascii_alpha(char32_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool ascii_digit(char32_t c) { return c >= '0' && c <= '9'; }
-bool ascii_upper(char32_t c) { return c >= 'A' && c <= 'Z'; }
-char32_t ascii_lower(char32_t c) { return ascii_upper(c) ? c + 32 : c; }
-
-// A character that forms words: letters and digits of any script.
-bool word_char(char32_t c) {
-  if (c < 0x80) return ascii_alpha(c) || ascii_digit(c);
-  return ptb_class(c) == 'L';
-}
-
-bool ieq(U32View a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != static_cast<char32_t>(b[i])) return false;
-  return true;
-}
-
-std::string to_utf8(U32View s) {
-  std::string out(s.size(), '\0');
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] >= 0x80) return utf8_encode(s);  // rare: non-ASCII token
-    out[i] = static_cast<char>(s[i]);
-  }
-  return out;
-}
-
-
-// What follows a chunk, as the abbreviation rules see it (the jar looks past the
-// end of the line into the next caption). Context bits as in gen_ptb_tables.py.
-struct Follow {
-  bool end_of_line = false;
-  bool digit = false;    // a digit comes next
-  bool starter = false;  // a sentence-start word comes next ("The", "A", "In", ...)
-  unsigned bit() const {
-    if (digit) return 1u << 2;
-    if (end_of_line) return starter ? 1u << 4 : 1u << 3;
-    return starter ? 1u << 1 : 1u << 0;
-  }
-};
-
-Follow follow_of(U32View rest, U32View next_line) {
-  Follow f;
-  size_t k = 0;
-  while (k < rest.size() && (is_space(rest[k]) || ptb_class(rest[k]) == 'D')) ++k;
-  U32View text = rest.substr(k);
-  if (text.empty()) {
-    f.end_of_line = true;
-    size_t m = 0;
-    while (m < next_line.size() && (is_space(next_line[m]) || ptb_class(next_line[m]) == 'D')) ++m;
-    text = next_line.substr(m);
-  }
-  if (text.empty()) return f;
-  f.digit = ascii_digit(text[0]);
-  size_t e = 0;
-  while (e < text.size() && ascii_alpha(text[e])) ++e;
-  if (e > 0) {
-    // A starter is a whole word: "The" or "Mr." followed by a space, not "IT'S".
-    std::string word = utf8_encode(text.substr(0, e));
-    if (e < text.size() && text[e] == '.') word += '.', ++e;
-    static const std::unordered_set<std::string_view> kStarters(std::begin(kPtbSentenceStarters),
-                                                                 std::end(kPtbSentenceStarters));
-    const bool whole = e == text.size() || is_space(text[e]);
-    f.starter = whole && kStarters.count(word) > 0;
-  }
-  return f;
-}
-
-constexpr unsigned kSingleLetterContexts = 0b01101;  // kept unless a sentence start follows
+using namespace ptb;  // NOLINT: the lexicon is this file's vocabulary
 
 class ChunkScanner {
  public:
@@ -218,7 +103,7 @@ class ChunkScanner {
         break;
       default: break;
     }
-    if (const char8_t* t = ptb_text(ch); t != nullptr && ptb_class(ch) == 'S') {
+    if (const char8_t* t = char_text(ch); t != nullptr && char_class(ch) == 'S') {
       emit(std::string(reinterpret_cast<const char*>(t)));
     } else {
       emit(c_.substr(i, 1));
@@ -437,33 +322,10 @@ class ChunkScanner {
     emit(w);
   }
 
-  // Whether "w." keeps its period: only a period that ends the chunk consults the
-  // following context; inside a chunk ("c.)") the context is "lowercase".
   bool keeps_period(U32View w, bool period_ends_chunk) const {
-    if (w.empty()) return false;
-    const unsigned ctx = period_ends_chunk ? follow_of(rest_, next_line_).bit() : 1u;
-    if (w.size() == 1 && word_char(w[0]) && !ascii_digit(w[0])) return (kSingleLetterContexts & ctx) != 0;
-    // Acronyms: runs of one or two letters separated by periods (u.s, e.g, a.b.c, Ph.D).
-    {
-      size_t segments = 0, len = 0;
-      bool acronym = true;
-      for (size_t k = 0; k <= w.size() && acronym; ++k) {
-        if (k == w.size() || w[k] == '.') {
-          acronym = len >= 1 && len <= 2;
-          ++segments, len = 0;
-        } else if (ascii_alpha(w[k])) {
-          ++len;
-        } else {
-          acronym = false;
-        }
-      }
-      if (acronym && segments >= 2) return true;
-    }
-    const std::string s = to_utf8(w);
-    const auto* end = std::end(kPtbAbbrev);
-    const auto* it = std::lower_bound(std::begin(kPtbAbbrev), end, s,
-                                      [](const PtbAbbrev& a, const std::string& v) { return a.word < v; });
-    return it != end && it->word == s && (it->contexts & ctx) != 0;
+    // Only a period that ends the chunk consults the following context; inside a
+    // chunk ("c.)") the context is "lowercase".
+    return ptb_keeps_period(w, period_ends_chunk ? follow_of(rest_, next_line_).bit() : 1u);
   }
 
   U32View c_;
@@ -471,37 +333,6 @@ class ChunkScanner {
   U32View rest_, next_line_;
   std::vector<std::string>& out_;
 };
-
-// Java's toLowerCase(Locale.ENGLISH) on one token, via the measured table (final
-// sigma handled by context, as Java does).
-void lower_token(std::string& t) {
-  if (std::all_of(t.begin(), t.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; })) {
-    for (char& ch : t)
-      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
-    return;
-  }
-  const U32 u = utf8_decode(t);
-  std::string out;
-  for (size_t k = 0; k < u.size(); ++k) {
-    const char32_t c = u[k];
-    if (c < 0x80) {
-      out += static_cast<char>(ascii_lower(c));
-    } else if (c == 0x3A3) {
-      const bool before = k > 0 && word_char(u[k - 1]);
-      const bool after = k + 1 < u.size() && word_char(u[k + 1]);
-      utf8_append(out, before && !after ? 0x3C2 : 0x3C3);
-    } else if (const char8_t* text = ptb_text(c); text != nullptr && ptb_class(c) == 'L') {
-      out += reinterpret_cast<const char*>(text);
-    } else {
-      utf8_append(out, c);
-    }
-  }
-  t = std::move(out);
-}
-
-bool is_java_newline(char32_t c) {
-  return c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029 || c == 0x0B || c == 0x0C || c == 0x85;
-}
 
 bool is_integer(const std::string& t) {
   return !t.empty() && std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
@@ -512,9 +343,6 @@ bool is_fraction(const std::string& t) {
   return slash != std::string::npos && slash > 0 && is_integer(t.substr(0, slash)) && is_integer(t.substr(slash + 1));
 }
 
-}  // namespace
-
-namespace {
 
 std::vector<std::string> tokenize_line(const U32& u, U32View next_line) {
   std::vector<std::string> raw;
@@ -523,18 +351,18 @@ std::vector<std::string> tokenize_line(const U32& u, U32View next_line) {
   bool pending_space = false;
   while (i < u.size()) {
     const char32_t ch = u[i];
-    if (is_space(ch) || ptb_class(ch) == 'W') {
+    if (is_space(ch) || char_class(ch) == 'W') {
       pending_space = true;
       ++i;
       continue;
     }
-    if (ptb_class(ch) == 'D') {
+    if (char_class(ch) == 'D') {
       pending_space = false;
       ++i;
       continue;
     }
     size_t j = i;
-    while (j < u.size() && !is_space(u[j]) && ptb_class(u[j]) != 'D' && ptb_class(u[j]) != 'W') ++j;
+    while (j < u.size() && !is_space(u[j]) && char_class(u[j]) != 'D' && char_class(u[j]) != 'W') ++j;
     const size_t before = raw.size();
     ChunkScanner(U32View(u).substr(i, j - i), U32View(u).substr(j), next_line, raw).run();
     // Only a fraction typed with digits joins a number ("3 1/2"), not a normalized "½".
@@ -601,7 +429,7 @@ std::vector<std::string> coco_tokenize(const std::vector<std::string>& captions,
   if (!captions.empty()) lines.push_back(std::move(cur));
   // The jar's lookahead skips blank lines: each line sees the next line with text.
   auto blank = [](const U32& l) {
-    return std::all_of(l.begin(), l.end(), [](char32_t c) { return is_space(c) || ptb_class(c) == 'D'; });
+    return std::all_of(l.begin(), l.end(), [](char32_t c) { return is_space(c) || char_class(c) == 'D'; });
   };
   std::vector<size_t> next_text(lines.size(), lines.size());
   for (size_t k = lines.size(); k-- > 1;) next_text[k - 1] = blank(lines[k]) ? next_text[k] : k;

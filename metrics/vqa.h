@@ -70,6 +70,9 @@ class VqaAccumulator {
   std::vector<Row> rows_;
 };
 
+// The 65 question-type prefixes of VQA's mscoco_question_types.txt.
+const std::vector<std::string>& vqa_mscoco_question_types();
+
 // Longest matching prefix among the question types (e.g. mscoco's 65); "" if none.
 std::string vqa_question_type(std::string_view question, const std::vector<std::string>& types);
 

@@ -129,11 +129,13 @@ sj::array sj_array(const sj::element& v, const fs::path& path, const std::string
 
 }  // namespace
 
-CaptionInputs read_coco_caption_inputs(const fs::path& annotations, const fs::path& results) {
+namespace {
+
+// Image ids in file order and each image's references, from a COCO annotation file.
+void read_annotation_refs(const fs::path& annotations, std::vector<std::string>& order,
+                          std::unordered_map<std::string, std::vector<std::string>>& refs) {
   sj::parser parser;
   const sj::element ann = load_simdjson(parser, annotations);
-  std::vector<std::string> order;
-  std::unordered_map<std::string, std::vector<std::string>> refs;
   size_t i = 0;
   for (const sj::element im : sj_array(sj_field(ann, "images", annotations, ""), annotations, "images")) {
     const std::string id = sj_id(im, "id", annotations, "images[" + std::to_string(i++) + "].");
@@ -144,11 +146,32 @@ CaptionInputs read_coco_caption_inputs(const fs::path& annotations, const fs::pa
     const std::string w = "annotations[" + std::to_string(i++) + "].";
     refs[sj_id(a, "image_id", annotations, w)].push_back(sj_string(a, "caption", annotations, w));
   }
+}
+
+}  // namespace
+
+CaptionInputs read_coco_caption_inputs_all(const fs::path& annotations) {
+  std::vector<std::string> order;
+  std::unordered_map<std::string, std::vector<std::string>> refs;
+  read_annotation_refs(annotations, order, refs);
+  CaptionInputs out;
+  for (const std::string& id : order) {
+    if (refs[id].empty()) continue;  // an image without references is no document
+    out.image_ids.push_back(id);
+    out.references.push_back(std::move(refs[id]));
+  }
+  return out;
+}
+
+CaptionInputs read_coco_caption_inputs(const fs::path& annotations, const fs::path& results) {
+  std::vector<std::string> order;
+  std::unordered_map<std::string, std::vector<std::string>> refs;
+  read_annotation_refs(annotations, order, refs);
   sj::parser res_parser;
   const sj::element res = load_simdjson(res_parser, results);
   if (!res.is_array()) throw DataError({results.string(), 0, "", "a JSON list of {image_id, caption}", sj_kind(res), ""});
   std::unordered_map<std::string, std::string> cand;
-  i = 0;
+  size_t i = 0;
   for (const sj::element r : sj::array(res)) {
     const std::string w = "[" + std::to_string(i++) + "].";
     const std::string id = sj_id(r, "image_id", results, w);
@@ -191,7 +214,13 @@ VqaInputs read_vqa_inputs(const fs::path& questions, const fs::path& annotations
     q.answer_type = string_field(anns[i], "answer_type", annotations, 0, w);
     if (q.answer_type != "yes/no" && q.answer_type != "number" && q.answer_type != "other")
       throw DataError({annotations.string(), 0, w + "answer_type", "yes/no, number or other", q.answer_type, ""});
-    q.question_type = string_field(anns[i], "question_type", annotations, 0, w);
+    if (anns[i].contains("question_type")) {
+      q.question_type = string_field(anns[i], "question_type", annotations, 0, w);
+    } else {  // derived as VQA did: the longest matching mscoco prefix, or "other"
+      const auto t = texts.find(q.question_id);
+      q.question_type = t == texts.end() ? "" : metrics::vqa_question_type(t->second, metrics::vqa_mscoco_question_types());
+      if (q.question_type.empty()) q.question_type = "other";
+    }
     const json& answers = field(anns[i], "answers", annotations, 0, w);
     if (!answers.is_array() || answers.empty())
       throw DataError({annotations.string(), 0, w + "answers", "a non-empty list", kind_of(answers), ""});

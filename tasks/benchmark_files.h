@@ -24,6 +24,8 @@ struct CaptionInputs {
 // pycocotools semantics: results' image ids must exist in the annotations; each
 // evaluated image needs exactly one result and at least one reference.
 CaptionInputs read_coco_caption_inputs(const fs::path& annotations, const fs::path& results);
+// Every image of an annotation file with its references (candidates left empty).
+CaptionInputs read_coco_caption_inputs_all(const fs::path& annotations);
 
 // --- VQAv2 ------------------------------------------------------------------------
 struct VqaInputs {
@@ -33,6 +35,8 @@ struct VqaInputs {
 };
 // Results must cover exactly the annotations' question ids (the official loadRes
 // asserts it); a duplicated result id keeps the later one, as the official index does.
+// An annotation without `question_type` gets the longest matching mscoco prefix of its
+// question (vqa_mscoco_question_types), or "other".
 VqaInputs read_vqa_inputs(const fs::path& questions, const fs::path& annotations, const fs::path& results);
 
 // --- POPE -------------------------------------------------------------------------

@@ -148,3 +148,37 @@ TEST(Cli, MalformedVqaResultsNameTheFile) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Cli, FixedReferenceIdfKeepsASubsetComparable) {
+  // Scoring image 1 alone with the default IDF gives CIDEr 0 (N = 1: every idf is 0);
+  // with --idf-reference the document frequencies come from both images.
+  const auto ann = temp("ann_idf.json", R"({"images":[{"id":1},{"id":2}],"annotations":[
+    {"image_id":1,"caption":"A dog runs on the grass."},{"image_id":2,"caption":"Two cats sleep on a bed."}]})");
+  const auto res = temp("res_idf.json", R"([{"image_id":1,"caption":"a dog runs"}])");
+  const Result plain = run("score caption --annotations " + ann.string() + " --results " + res.string() + " --json");
+  const Result fixed = run("score caption --annotations " + ann.string() + " --results " + res.string() +
+                           " --json --idf-reference " + ann.string());
+  ASSERT_EQ(plain.code, 0) << plain.out;
+  ASSERT_EQ(fixed.code, 0) << fixed.out;
+  const auto jp = nlohmann::json::parse(plain.out), jf = nlohmann::json::parse(fixed.out);
+  EXPECT_EQ(jp["CIDEr"].get<double>(), 0.0);
+  EXPECT_EQ(jp["idf"], "evaluated-set");
+  EXPECT_GT(jf["CIDEr"].get<double>(), 0.0);
+  EXPECT_EQ(jf["idf"], "fixed-reference");
+}
+
+TEST(Cli, VqaQuestionTypeIsDerivedWhenTheAnnotationLacksIt) {
+  const auto q = temp("q2.json", R"({"questions":[{"question_id":1,"image_id":1,"question":"What color is the bus?"}]})");
+  const auto a = temp("a2.json", R"({"annotations":[{"question_id":1,"image_id":1,"answer_type":"other",
+    "answers":[{"answer":"red","answer_confidence":"yes","answer_id":1}]}]})");
+  const auto r = temp("r2.json", R"([{"question_id":1,"answer":"red"}])");
+  const Result out = run("score vqav2 --questions " + q.string() + " --annotations " + a.string() + " --results " +
+                         r.string() + " --json");
+  ASSERT_EQ(out.code, 0) << out.out;
+  const auto j = nlohmann::json::parse(out.out);
+  EXPECT_TRUE(j["perQuestionType"].contains("what color is the")) << out.out;
+}
+
+}  // namespace
