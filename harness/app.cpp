@@ -30,12 +30,7 @@ bool needs_torch(const std::string& first_arg) {
 void build_app(CLI::App& app, int& exit_code) {
   app.require_subcommand(0, 1);
   register_score(app, exit_code);
-  CLI::App* report = app.add_subcommand("report", "Leaderboard CSV and HTML from a results store [not built yet]");
-  report->allow_extras();
-  report->callback([&exit_code] {
-    std::cerr << "lnbench report: this subcommand is not built yet in this version of lnbench.\n";
-    exit_code = kExitNotBuilt;
-  });
+  register_report(app, exit_code);
   for (const TorchSubcommand& t : torch_subcommands()) {
     CLI::App* cmd = app.add_subcommand(t.name, std::string(t.description) + (t.built ? "" : " [not built yet]"));
     cmd->allow_extras();

@@ -6,7 +6,7 @@
 // plugin liblnbench_torch.so (harness/torch_plugin.cpp), which main() dlopens only
 // when such a subcommand (or --version) is asked for; the plugin builds the same app
 // with the torch subcommands filled in. Exit codes: 0 ok, 1 failure, 2 bad usage or
-// input, 3 a subcommand that is not built yet.
+// input, 3 a subcommand that is not built yet, 4 a regression (report --fail-on-regression).
 #pragma once
 
 #include <string>
@@ -20,6 +20,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitNotBuilt = 3;
+inline constexpr int kExitRegression = 4;  // `report --fail-on-regression` found one
 
 // Subcommands that need LibTorch, in --help order, with their one-line help.
 struct TorchSubcommand {
@@ -35,6 +36,7 @@ void build_app(CLI::App& app, int& exit_code);
 
 // Torch-free subcommands; `exit_code` receives the result when one runs.
 void register_score(CLI::App& app, int& exit_code);
+void register_report(CLI::App& app, int& exit_code);
 
 // In the plugin: replaces the torch stubs with the real subcommands and --version.
 void register_torch_commands(CLI::App& app, int& exit_code);

@@ -19,7 +19,7 @@ void register_torch_commands(CLI::App& app, int& exit_code) {
     const std::string name = t.name;
     cmd->callback([&exit_code, name] {
       std::cerr << "lnbench " << name << ": this subcommand is not built yet in this version of lnbench.\n"
-                << "  Built today: score, selfcheck, --version. See README.md for the roadmap.\n";
+                << "  Built today: score, report, selfcheck, --version. See README.md for the roadmap.\n";
       exit_code = kExitNotBuilt;
     });
   }
@@ -34,6 +34,7 @@ extern "C" __attribute__((visibility("default"))) int lnb_torch_main(int argc, c
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", [] { return version_text(); });
   register_score(app, exit_code);
+  register_report(app, exit_code);
   register_torch_commands(app, exit_code);
   return run_app(app, exit_code, argc, argv);
 }

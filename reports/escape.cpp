@@ -1,6 +1,7 @@
 // See escape.h.
 #include "reports/escape.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace lnb::reports {
@@ -56,6 +57,19 @@ std::string html_escape(std::string_view text) {
         case '\'': out += "&#39;"; break;
         default: out += text[i];
       }
+    } else if (n == 3 && static_cast<unsigned char>(text[i]) == 0xE2 &&
+               ((static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+                 (static_cast<unsigned char>(text[i + 2]) >= 0xAA && static_cast<unsigned char>(text[i + 2]) <= 0xAE)) ||
+                (static_cast<unsigned char>(text[i + 1]) == 0x81 &&
+                 (static_cast<unsigned char>(text[i + 2]) >= 0xA6 && static_cast<unsigned char>(text[i + 2]) <= 0xA9)))) {
+      // Bidi embeddings/overrides/isolates (U+202A-202E, U+2066-2069) would reorder the
+      // page text around them (spoofing); show them as inert markers instead.
+      char buf[16];
+      const unsigned cp = ((static_cast<unsigned char>(text[i]) & 0x0F) << 12) |
+                          ((static_cast<unsigned char>(text[i + 1]) & 0x3F) << 6) |
+                          (static_cast<unsigned char>(text[i + 2]) & 0x3F);
+      std::snprintf(buf, sizeof buf, "[U+%04X]", cp);
+      out += buf;
     } else {
       out.append(text.substr(i, n));
     }

@@ -9,7 +9,9 @@
 namespace lnb::reports {
 
 // HTML text and attribute values: & < > " ' escaped; invalid UTF-8 bytes become
-// U+FFFD so a hostile byte sequence cannot smuggle markup past a browser's decoder.
+// U+FFFD so a hostile byte sequence cannot smuggle markup past a browser's decoder;
+// bidi embedding/override/isolate controls become visible "[U+202E]" markers so a
+// string cannot reorder the text around it.
 std::string html_escape(std::string_view text);
 
 // One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF, with

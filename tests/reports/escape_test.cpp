@@ -16,6 +16,12 @@ TEST(HtmlEscape, InvalidUtf8BecomesReplacementCharacter) {
   EXPECT_EQ(html_escape("\xC0\xBC"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '<'
 }
 
+TEST(HtmlEscape, BidiOverridesBecomeVisibleMarkers) {
+  EXPECT_EQ(html_escape("a\xE2\x80\xAE" "b"), "a[U+202E]b");      // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(html_escape("x\xE2\x81\xA7y"), "x[U+2067]y");      // RIGHT-TO-LEFT ISOLATE
+  EXPECT_EQ(html_escape("\xE2\x80\x94"), "\xE2\x80\x94");     // an em dash is left alone
+}
+
 TEST(CsvField, QuotesWhenNeededAndDisarmsFormulas) {
   EXPECT_EQ(csv_field("plain"), "plain");
   EXPECT_EQ(csv_field("a,b"), "\"a,b\"");

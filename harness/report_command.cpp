@@ -1,0 +1,40 @@
+// `lnbench report RESULTS_ROOT [--out DIR] [--baseline RUN_ID] [--fail-on-regression]`.
+// Torch-free: runs in the lnbench executable without loading LibTorch.
+#include <iostream>
+
+#include "harness/cli.h"
+#include "reports/report.h"
+#include "reports/results_store.h"
+
+namespace lnb::harness {
+
+void register_report(CLI::App& app, int& exit_code) {
+  static reports::ReportOptions opt;
+  static bool fail_on_regression = false;
+  CLI::App* cmd = app.add_subcommand("report", "Leaderboard CSV and a self-contained HTML report from a results store");
+  cmd->add_option("results_root", opt.root, "The results store (folder of runs)")->required();
+  cmd->add_option("--out", opt.out, "Output folder (default: RESULTS_ROOT/report)");
+  cmd->add_option("--baseline", opt.baseline_run_id, "Run to compare against (default: the run before the newest)");
+  cmd->add_flag("--fail-on-regression", fail_on_regression, "Exit 4 when a statistically judged regression is found");
+  cmd->add_option("--alpha", opt.regression.alpha, "Significance level of the regression tests (default 0.01)");
+  cmd->add_option("--min-delta", opt.regression.min_delta,
+                  "Smallest drop that counts: absolute for accuracies, relative for graded scores (default 0.005)");
+  cmd->add_option("--bootstrap-resamples", opt.regression.bootstrap_resamples, "Paired bootstrap resamples (default 2000)");
+  cmd->callback([&exit_code] {
+    if (opt.out.empty()) opt.out = opt.root / "report";
+    try {
+      const reports::ReportSummary s = reports::write_report(opt);
+      std::cout << "lnbench report: " << s.n_runs << " run(s), " << s.n_rows << " leaderboard row(s), " << s.n_pages
+                << " task page(s) -> " << opt.out.string() << "\n";
+      if (!s.baseline_run.empty())
+        std::cout << "  regressions against " << s.baseline_run << ": " << s.n_regressions << " of " << s.n_compared
+                  << " compared (model, strategy, task)\n";
+      exit_code = (fail_on_regression && s.n_regressions > 0) ? kExitRegression : kExitOk;
+    } catch (const reports::StoreError& e) {
+      std::cerr << "lnbench report: " << e.what() << "\n";
+      exit_code = kExitBadInput;
+    }
+  });
+}
+
+}  // namespace lnb::harness

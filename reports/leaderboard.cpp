@@ -1,0 +1,142 @@
+// See leaderboard.h.
+#include "reports/leaderboard.h"
+
+#include <cstdio>
+#include <map>
+#include <stdexcept>
+
+#include "reports/escape.h"
+
+namespace lnb::reports {
+
+const std::vector<Column>& leaderboard_columns() {
+  static const std::vector<Column> k = {
+      {"mme_perception", "MME perception total (10 tasks, max 2000), eval_tool semantics", true, true},
+      {"mme_cognition", "MME cognition total (4 tasks, max 800)", true, true},
+      {"vqav2_accuracy", "VQAv2 accuracy, 0-100, normalization as in the task's definitions", true, true},
+      {"coco_cider", "COCO CIDEr-D, pycocoevalcap x1 scale", true, true},
+      {"flickr30k_cider", "Flickr30k CIDEr-D, pycocoevalcap x1 scale", true, true},
+      {"pope_f1_random", "POPE F1, random split (reference parser)", true, false},
+      {"pope_f1_popular", "POPE F1, popular split", true, false},
+      {"pope_f1_adversarial", "POPE F1, adversarial split", true, false},
+      {"pope_f1_mean", "POPE F1, mean over the splits (LLaVA-1.5's headline)", true, true},
+      {"unparseable_pct", "Mean unparseable-answer rate over the tasks that report one, %", false, false},
+      {"avg_normalized_score", "Mean of the score columns, each divided by the run's best x100", true, false},
+      {"trainable_params", "Trainable parameters (count)", false, false},
+      {"trainable_pct", "Trainable parameters, % of total", false, false},
+      {"total_params", "Total parameters (count)", false, false},
+      {"optimizer_state_bytes", "Optimizer state, bytes", false, false},
+      {"peak_train_memory_bytes", "Measured peak training memory, bytes", false, false},
+      {"peak_eval_memory_bytes", "Measured peak evaluation memory (max over tasks), bytes", false, false},
+      {"checkpoint_bytes", "Checkpoint size (trained tensors only), bytes", false, false},
+      {"train_seconds", "Training wall time, s", false, false},
+      {"eval_samples_per_s", "Evaluation throughput, samples/s (mean over tasks)", true, false},
+  };
+  return k;
+}
+
+size_t column_index(const std::string& name) {
+  const auto& cols = leaderboard_columns();
+  for (size_t i = 0; i < cols.size(); ++i)
+    if (name == cols[i].name) return i;
+  throw std::out_of_range("no leaderboard column '" + name + "'");
+}
+
+namespace {
+
+std::optional<double> value_of(const Cell& c, const char* task, const char* name) {
+  const auto t = c.tasks.find(task);
+  if (t == c.tasks.end()) return std::nullopt;
+  const auto v = t->second.values.find(name);
+  return v == t->second.values.end() ? std::nullopt : v->second;
+}
+
+std::optional<double> split_value(const Cell& c, const char* task, const char* split, const char* name) {
+  const auto t = c.tasks.find(task);
+  if (t == c.tasks.end()) return std::nullopt;
+  const auto s = t->second.splits.find(split);
+  if (s == t->second.splits.end()) return std::nullopt;
+  const auto v = s->second.find(name);
+  return v == s->second.end() ? std::nullopt : v->second;
+}
+
+Row row_of(const Run& run, const Cell& c) {
+  Row r{run.run_id, run.date, run.git_sha, c.model, c.strategy,
+        std::vector<std::optional<double>>(leaderboard_columns().size())};
+  auto set = [&r](const char* col, std::optional<double> v) { r.values[column_index(col)] = v; };
+  set("mme_perception", value_of(c, "mme", "perception"));
+  set("mme_cognition", value_of(c, "mme", "cognition"));
+  set("vqav2_accuracy", value_of(c, "vqav2", "accuracy"));
+  set("coco_cider", value_of(c, "coco", "cider"));
+  set("flickr30k_cider", value_of(c, "flickr30k", "cider"));
+  set("pope_f1_random", split_value(c, "pope", "random", "f1"));
+  set("pope_f1_popular", split_value(c, "pope", "popular", "f1"));
+  set("pope_f1_adversarial", split_value(c, "pope", "adversarial", "f1"));
+  set("pope_f1_mean", value_of(c, "pope", "f1_mean"));
+  double unparse = 0, peak_eval = 0, rate = 0;
+  int n_unparse = 0, n_peak = 0, n_rate = 0;
+  for (const auto& [name, t] : c.tasks) {
+    if (t.unparseable_rate) unparse += *t.unparseable_rate, ++n_unparse;
+    if (t.peak_eval_memory_bytes) peak_eval = std::max(peak_eval, *t.peak_eval_memory_bytes), ++n_peak;
+    if (t.samples_per_s) rate += *t.samples_per_s, ++n_rate;
+  }
+  if (n_unparse) set("unparseable_pct", 100 * unparse / n_unparse);
+  if (n_peak) set("peak_eval_memory_bytes", peak_eval);
+  if (n_rate) set("eval_samples_per_s", rate / n_rate);
+  set("trainable_params", c.trainable_params);
+  set("total_params", c.total_params);
+  if (c.trainable_params && c.total_params && *c.total_params > 0)
+    set("trainable_pct", 100 * *c.trainable_params / *c.total_params);
+  set("optimizer_state_bytes", c.optimizer_state_bytes);
+  set("peak_train_memory_bytes", c.peak_train_memory_bytes);
+  set("checkpoint_bytes", c.checkpoint_bytes);
+  set("train_seconds", c.train_seconds);
+  return r;
+}
+
+}  // namespace
+
+std::vector<Row> build_rows(const std::vector<Run>& runs) {
+  std::vector<Row> rows;
+  const auto& cols = leaderboard_columns();
+  const size_t avg = column_index("avg_normalized_score");
+  for (const Run& run : runs) {
+    const size_t first = rows.size();
+    for (const Cell& c : run.cells) rows.push_back(row_of(run, c));
+    // Normalize each score column by the best value of this run.
+    std::vector<double> best(cols.size(), 0);
+    for (size_t i = first; i < rows.size(); ++i)
+      for (size_t k = 0; k < cols.size(); ++k)
+        if (cols[k].score && rows[i].values[k]) best[k] = std::max(best[k], *rows[i].values[k]);
+    for (size_t i = first; i < rows.size(); ++i) {
+      double sum = 0;
+      int n = 0;
+      for (size_t k = 0; k < cols.size(); ++k)
+        if (cols[k].score && rows[i].values[k] && best[k] > 0) sum += 100 * *rows[i].values[k] / best[k], ++n;
+      if (n) rows[i].values[avg] = sum / n;
+    }
+  }
+  return rows;
+}
+
+std::string leaderboard_csv(const std::vector<Row>& rows) {
+  std::string out = "run_id,date,git_sha,model,strategy";
+  for (const Column& c : leaderboard_columns()) (out += ',') += c.name;
+  out += '\n';
+  char buf[64];
+  for (const Row& r : rows) {
+    out += csv_field(r.run_id) + ',' + csv_field(r.date) + ',' + csv_field(r.git_sha) + ',' + csv_field(r.model) + ',' +
+           csv_field(r.strategy);
+    for (const auto& v : r.values) {
+      out += ',';
+      if (v) {
+        std::snprintf(buf, sizeof buf, "%.17g", *v);
+        out += buf;
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace lnb::reports

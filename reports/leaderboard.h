@@ -1,0 +1,38 @@
+// The leaderboard: one row per (run, model, strategy) with task scores next to
+// trainable parameters and memory. Columns are stable and documented once, here
+// (kColumns), and drive both leaderboard.csv and the HTML table.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/results_store.h"
+
+namespace lnb::reports {
+
+struct Column {
+  const char* name;         // CSV header, stable
+  const char* description;  // documentation and HTML tooltip
+  bool higher_is_better;
+  bool score;               // part of the normalized average
+};
+
+// In CSV order (after run_id, date, git_sha, model, strategy).
+const std::vector<Column>& leaderboard_columns();
+
+struct Row {
+  std::string run_id, date, git_sha, model, strategy;
+  std::vector<std::optional<double>> values;  // parallel to leaderboard_columns()
+};
+
+// Rows of every run. avg_normalized_score: each score column divided by its best value
+// among the rows of the same run, x100, averaged over the row's available scores.
+std::vector<Row> build_rows(const std::vector<Run>& runs);
+
+// index of a column by name; throws std::out_of_range for an unknown one.
+size_t column_index(const std::string& name);
+
+std::string leaderboard_csv(const std::vector<Row>& rows);
+
+}  // namespace lnb::reports

@@ -1,0 +1,53 @@
+// Regressions judged on paired samples against a baseline run: McNemar's exact test
+// for yes/no tasks (MME, POPE: per-sample `correct`), a paired bootstrap for graded
+// tasks (VQAv2 accuracy, caption CIDEr: per-sample `score`). Thresholds are options;
+// every verdict keeps the numbers it rests on, for the report.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "reports/results_store.h"
+
+namespace lnb::reports {
+
+struct RegressionOptions {
+  double alpha = 0.01;            // significance level
+  double min_delta = 0.005;       // smallest drop that counts (fraction of the metric's scale)
+  int bootstrap_resamples = 2000;
+  uint64_t seed = 20240101;       // bootstrap RNG seed: verdicts are reproducible
+};
+
+struct McNemar {
+  int64_t n = 0;             // paired samples
+  int64_t base_only = 0;     // b: right at baseline, wrong now
+  int64_t current_only = 0;  // c: wrong at baseline, right now
+  double p_value = 1.0;      // exact two-sided binomial on b + c discordant pairs
+};
+McNemar mcnemar_exact(const std::vector<bool>& baseline_correct, const std::vector<bool>& current_correct);
+
+struct PairedBootstrap {
+  int64_t n = 0;
+  double mean_delta = 0;     // mean(current - baseline)
+  double p_not_worse = 1.0;  // share of resampled mean deltas >= 0
+};
+PairedBootstrap paired_bootstrap(const std::vector<double>& baseline, const std::vector<double>& current,
+                                 int resamples, uint64_t seed);
+
+struct Regression {
+  std::string model, strategy, task, test;  // test: "mcnemar" | "paired-bootstrap"
+  int64_t n_paired = 0;
+  double baseline = 0, current = 0;  // mean correctness or mean score on the paired samples
+  double p_value = 1.0;
+  bool regressed = false;
+};
+
+// Pairs samples by id between `baseline` and `current` for every (model, strategy, task)
+// present in both runs.
+std::vector<Regression> find_regressions(const Run& baseline, const Run& current, const RegressionOptions& opt);
+
+// Tasks whose samples carry `correct` (judged with McNemar) vs `score` (bootstrap).
+bool is_yes_no_task(const std::string& task);
+
+}  // namespace lnb::reports

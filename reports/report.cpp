@@ -1,0 +1,65 @@
+// See report.h.
+#include "reports/report.h"
+
+#include <fstream>
+#include <set>
+
+#include "reports/html_report.h"
+#include "reports/leaderboard.h"
+#include "reports/results_store.h"
+
+namespace lnb::reports {
+namespace {
+
+void write_atomically(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) throw StoreError(tmp.string() + ": cannot write");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+ReportSummary write_report(const ReportOptions& opt) {
+  const std::vector<Run> runs = read_store(opt.root);
+  if (runs.empty()) throw StoreError(opt.root.string() + ": no run (a folder with run.json) in this results store");
+  const std::vector<Row> rows = build_rows(runs);
+  ReportInputs in;
+  in.runs = &runs;
+  in.rows = &rows;
+  in.current = &runs.back();
+  in.options = opt.regression;
+  if (!opt.baseline_run_id.empty()) {
+    for (const Run& r : runs)
+      if (r.run_id == opt.baseline_run_id) in.baseline = &r;
+    if (!in.baseline) throw StoreError("--baseline " + opt.baseline_run_id + ": no such run in " + opt.root.string());
+  } else if (runs.size() >= 2) {
+    in.baseline = &runs[runs.size() - 2];
+  }
+  if (in.baseline) in.regressions = find_regressions(*in.baseline, *in.current, opt.regression);
+
+  std::filesystem::create_directories(opt.out);
+  ReportSummary s;
+  s.n_runs = runs.size();
+  s.n_rows = rows.size();
+  s.current_run = in.current->run_id;
+  s.baseline_run = in.baseline ? in.baseline->run_id : "";
+  s.n_compared = in.regressions.size();
+  for (const Regression& r : in.regressions) s.n_regressions += r.regressed;
+  write_atomically(opt.out / "leaderboard.csv", leaderboard_csv(rows));
+  std::set<std::string> tasks;
+  for (const Cell& c : in.current->cells)
+    for (const auto& [t, r] : c.tasks) tasks.insert(t);
+  for (const std::string& t : tasks) {
+    const std::vector<Flip> flips = in.baseline ? find_flips(*in.baseline, *in.current, t) : std::vector<Flip>{};
+    write_atomically(opt.out / task_page_name(t), render_task_page(in, t, flips));
+    ++s.n_pages;
+  }
+  write_atomically(opt.out / "index.html", render_index(in));
+  return s;
+}
+
+}  // namespace lnb::reports

@@ -1,0 +1,27 @@
+// `lnbench report`: reads a results store and writes leaderboard.csv, index.html and
+// one page per task into an output folder (each file written to a temporary name and
+// renamed, so a reader never sees half a report).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "reports/regression.h"
+
+namespace lnb::reports {
+
+struct ReportOptions {
+  std::filesystem::path root, out;
+  std::string baseline_run_id;  // empty: the run before the newest
+  RegressionOptions regression;
+};
+
+struct ReportSummary {
+  size_t n_runs = 0, n_rows = 0, n_pages = 0, n_regressions = 0, n_compared = 0;
+  std::string current_run, baseline_run;
+};
+
+// Throws StoreError for a bad store or an unknown --baseline.
+ReportSummary write_report(const ReportOptions& opt);
+
+}  // namespace lnb::reports

@@ -1,0 +1,161 @@
+// See results_store.h.
+#include "reports/results_store.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace lnb::reports {
+namespace {
+
+using nlohmann::json;
+
+json read_json(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw StoreError(path.string() + ": cannot open");
+  std::ostringstream s;
+  s << in.rdbuf();
+  try {
+    return json::parse(s.str());
+  } catch (const json::exception& e) {
+    throw StoreError(path.string() + ": invalid JSON: " + e.what());
+  }
+}
+
+void check_schema(const json& j, const fs::path& path, const std::string& expected_prefix) {
+  if (!j.is_object() || !j.contains("schema") || !j["schema"].is_string())
+    throw StoreError(path.string() + ": field 'schema': expected \"" + expected_prefix + "1\", got none");
+  const std::string s = j["schema"].get<std::string>();
+  if (s.rfind(expected_prefix, 0) != 0 || s.substr(expected_prefix.size()) != "1")
+    throw StoreError(path.string() + ": field 'schema': expected \"" + expected_prefix + "1\", got \"" + s + "\"");
+}
+
+std::string str(const json& j, const char* k) {
+  return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+}
+
+std::optional<double> num(const json& j, const char* k, const fs::path& path) {
+  if (!j.contains(k) || j[k].is_null()) return std::nullopt;
+  if (!j[k].is_number()) throw StoreError(path.string() + ": field '" + k + "': expected a number, got " + j[k].dump());
+  return j[k].get<double>();
+}
+
+std::map<std::string, std::optional<double>> numbers(const json& obj, const fs::path& path, const std::string& where) {
+  std::map<std::string, std::optional<double>> out;
+  if (!obj.is_object()) throw StoreError(path.string() + ": field '" + where + "': expected an object");
+  for (const auto& [k, v] : obj.items()) {
+    if (v.is_null()) out[k] = std::nullopt;
+    else if (v.is_number()) out[k] = v.get<double>();
+    else throw StoreError(path.string() + ": field '" + where + "." + k + "': expected a number or null, got " + v.dump());
+  }
+  return out;
+}
+
+TaskResult read_task(const fs::path& dir) {
+  const fs::path path = dir / "metrics.json";
+  const json j = read_json(path);
+  check_schema(j, path, "lnbench.metrics/");
+  TaskResult t;
+  t.dir = dir;
+  t.task = str(j, "task");
+  if (t.task.empty()) t.task = dir.filename().string();
+  if (j.contains("values")) t.values = numbers(j["values"], path, "values");
+  if (j.contains("splits") && j["splits"].is_object())
+    for (const auto& [split, v] : j["splits"].items()) t.splits[split] = numbers(v, path, "splits." + split);
+  if (j.contains("definitions") && j["definitions"].is_object())
+    for (const auto& [k, v] : j["definitions"].items()) t.definitions[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  t.prompt_asset = str(j, "prompt_asset");
+  t.fingerprint = str(j, "fingerprint");
+  t.unparseable_rate = num(j, "unparseable_rate", path);
+  if (j.contains("eval") && j["eval"].is_object()) {
+    t.samples_per_s = num(j["eval"], "samples_per_s", path);
+    t.peak_eval_memory_bytes = num(j["eval"], "peak_eval_memory_bytes", path);
+  }
+  return t;
+}
+
+Cell read_cell(const fs::path& dir, const std::string& model, const std::string& strategy) {
+  Cell c;
+  c.model = model;
+  c.strategy = strategy;
+  const fs::path train = dir / "train.json";
+  if (fs::exists(train)) {
+    const json j = read_json(train);
+    check_schema(j, train, "lnbench.train/");
+    c.trainable_params = num(j, "trainable_params", train);
+    c.total_params = num(j, "total_params", train);
+    c.optimizer_state_bytes = num(j, "optimizer_state_bytes", train);
+    c.peak_train_memory_bytes = num(j, "peak_train_memory_bytes", train);
+    c.checkpoint_bytes = num(j, "checkpoint_bytes", train);
+    c.train_seconds = num(j, "train_seconds", train);
+  }
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_directory() && fs::exists(e.path() / "metrics.json")) {
+      TaskResult t = read_task(e.path());
+      c.tasks[t.task] = std::move(t);
+    }
+  return c;
+}
+
+}  // namespace
+
+std::vector<Run> read_store(const fs::path& root) {
+  if (!fs::is_directory(root)) throw StoreError(root.string() + ": not a folder (expected a results store root)");
+  std::vector<Run> runs;
+  for (const auto& e : fs::directory_iterator(root)) {
+    const fs::path run_json = e.path() / "run.json";
+    if (!e.is_directory() || !fs::exists(run_json)) continue;
+    const json j = read_json(run_json);
+    check_schema(j, run_json, "lnbench.run/");
+    Run r;
+    r.run_id = str(j, "run_id");
+    if (r.run_id.empty()) r.run_id = e.path().filename().string();
+    r.date = str(j, "date");
+    r.git_sha = str(j, "git_sha");
+    r.protocol = str(j, "protocol");
+    for (const auto& m : fs::directory_iterator(e.path())) {
+      if (!m.is_directory()) continue;
+      for (const auto& s : fs::directory_iterator(m.path()))
+        if (s.is_directory()) r.cells.push_back(read_cell(s.path(), m.path().filename().string(), s.path().filename().string()));
+    }
+    std::sort(r.cells.begin(), r.cells.end(), [](const Cell& a, const Cell& b) {
+      return std::tie(a.model, a.strategy) < std::tie(b.model, b.strategy);
+    });
+    runs.push_back(std::move(r));
+  }
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return std::tie(a.date, a.run_id) < std::tie(b.date, b.run_id); });
+  return runs;
+}
+
+std::vector<Sample> read_samples(const TaskResult& task) {
+  const fs::path path = task.dir / "samples.jsonl";
+  std::vector<Sample> out;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return out;
+  std::string line;
+  long n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::exception& e) {
+      throw StoreError(path.string() + ":" + std::to_string(n) + ": invalid JSON: " + e.what());
+    }
+    Sample s;
+    if (!j.contains("id")) throw StoreError(path.string() + ":" + std::to_string(n) + ": field 'id': expected a string, got none");
+    s.id = j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump();
+    s.prompt = str(j, "prompt");
+    s.answer = str(j, "answer");
+    s.parsed = str(j, "parsed");
+    s.score = num(j, "score", path);
+    if (j.contains("correct") && j["correct"].is_boolean()) s.correct = j["correct"].get<bool>();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace lnb::reports

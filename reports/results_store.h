@@ -1,0 +1,58 @@
+// Reads the results store (docs/results_store.md) into memory: runs, their cells
+// (model x strategy) with training accounting, and each task's metrics. Samples are
+// read on demand (only the runs a report compares need them). Bad files are
+// StoreError naming the file and field; reports never read anything else.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace lnb::reports {
+
+namespace fs = std::filesystem;
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct TaskResult {
+  std::string task;
+  std::map<std::string, std::optional<double>> values;
+  std::map<std::string, std::map<std::string, std::optional<double>>> splits;
+  std::map<std::string, std::string> definitions;
+  std::string prompt_asset, fingerprint;
+  std::optional<double> unparseable_rate, samples_per_s, peak_eval_memory_bytes;
+  fs::path dir;  // where samples.jsonl lives
+};
+
+struct Cell {
+  std::string model, strategy;
+  std::optional<double> trainable_params, total_params, optimizer_state_bytes, peak_train_memory_bytes,
+      checkpoint_bytes, train_seconds;
+  std::map<std::string, TaskResult> tasks;  // by task name
+};
+
+struct Run {
+  std::string run_id, date, git_sha, protocol;
+  std::vector<Cell> cells;  // sorted by (model, strategy)
+};
+
+struct Sample {
+  std::string id, prompt, answer, parsed;
+  std::optional<double> score;
+  std::optional<bool> correct;
+};
+
+// Every run under `root` (a folder with run.json), sorted by (date, run_id).
+std::vector<Run> read_store(const fs::path& root);
+
+// samples.jsonl of one task result, in file order.
+std::vector<Sample> read_samples(const TaskResult& task);
+
+}  // namespace lnb::reports
