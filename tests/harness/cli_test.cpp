@@ -182,3 +182,30 @@ TEST(Cli, VqaQuestionTypeIsDerivedWhenTheAnnotationLacksIt) {
 }
 
 }  // namespace
+
+#include "../reports/store_fixture.h"
+
+namespace {
+
+TEST(Cli, ReportWritesTheLeaderboardAndFailsOnARegressionWhenAsked) {
+  const fs::path root = fs::temp_directory_path() / "lnb_cli_report";
+  fs::remove_all(root);
+  lnb::reports::test::FixtureOptions o;
+  o.n_runs = 2;
+  o.n_samples = 300;
+  o.regress_last = 0.4;
+  lnb::reports::test::write_store(root, o);
+  const Result plain = run("report " + root.string() + " --out " + (root / "out").string());
+  EXPECT_EQ(plain.code, 0) << plain.out;
+  EXPECT_NE(plain.out.find("regressions against night-0000"), std::string::npos) << plain.out;
+  EXPECT_TRUE(fs::exists(root / "out" / "leaderboard.csv"));
+  EXPECT_TRUE(fs::exists(root / "out" / "index.html"));
+  EXPECT_TRUE(fs::exists(root / "out" / "task_vqav2.html"));
+  const Result gate = run("report " + root.string() + " --out " + (root / "out").string() + " --fail-on-regression");
+  EXPECT_EQ(gate.code, 4) << gate.out;
+  const Result missing = run("report " + (root / "nope").string());
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.out.find("not a folder"), std::string::npos) << missing.out;
+}
+
+}  // namespace
