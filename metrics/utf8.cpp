@@ -84,7 +84,7 @@ void append_lower(std::u32string& out, char32_t c) {
     out.push_back(0x307);
   } else if ((c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= 0x391 && c <= 0x3AB && c != 0x3A2) ||
              (c >= 0x410 && c <= 0x42F) || (c >= 0xFF21 && c <= 0xFF3A)) {
-    out.push_back(c >= 0x410 && c <= 0x42F ? c + 32 : (c >= 0xFF21 ? c + 32 : c + 32));
+    out.push_back(c + 32);  // Latin-1, Greek, Cyrillic and fullwidth capitals sit 32 below
   } else if (c >= 0x400 && c <= 0x40F) {
     out.push_back(c + 80);
   } else if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177) || (c >= 0x460 && c <= 0x481) ||
