@@ -81,5 +81,11 @@ elseif(_mode STREQUAL "wheel")
 else()
   message(FATAL_ERROR "LNB_TORCH_IMPORT must be auto, package or wheel (got '${LNB_TORCH_IMPORT}')")
 endif()
+# The wheel's libtorch.so / libtorch_cpu.so export copies of std::filesystem (and other
+# libstdc++ internals). Listed before libstdc++ in a binary's NEEDED entries, they win
+# the dynamic linker's global lookup, and our own std::filesystem calls land in them
+# (std::filesystem::remove_all crashed that way). Naming libstdc++ first, ahead of
+# every library, keeps the toolchain's own definitions in front.
+target_link_options(lnb_torch INTERFACE "LINKER:--push-state,--no-as-needed" "-lstdc++" "LINKER:--pop-state")
 add_library(lnb::torch ALIAS lnb_torch)
 message(STATUS "lnbench: LibTorch from ${LNB_TORCH_DIR} (import: ${_mode})")
