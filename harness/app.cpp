@@ -12,7 +12,7 @@ const std::vector<TorchSubcommand>& torch_subcommands() {
       {"train", "Train one strategy on instruction data", false},
       {"eval", "Evaluate a model (and checkpoint) on one task", false},
       {"generate", "Greedy generation for one image and prompt", false},
-      {"params", "Exact parameter counts per strategy, no weights needed", false},
+      {"params", "Exact parameter counts per strategy, no weights needed", true},
       {"merge", "Write a full HF checkpoint from base + delta", false},
       {"demo", "The built-in default: the whole pipeline on shapes world", false},
       {"selfcheck", "Exercise every native dependency against a slow reference", true},

@@ -209,3 +209,21 @@ TEST(Cli, ReportWritesTheLeaderboardAndFailsOnARegressionWhenAsked) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Cli, ParamsPrintsExactCountsPerStrategy) {
+#ifndef LNB_HAS_TORCH_PLUGIN
+  GTEST_SKIP() << "built with LNB_WITH_TORCH=OFF";
+#endif
+  const Result r = run("params --preset paper-llama2-7b --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["strategies"]["ln"]["total"].get<int64_t>(), 7'045'793'792);
+  EXPECT_EQ(j["strategies"]["ln-simple"]["trainable"].get<int64_t>(), 266'240);
+  const Result bad = run("params --preset nope");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("paper-llama2-7b"), std::string::npos) << bad.out;  // lists the choices
+}
+
+}  // namespace

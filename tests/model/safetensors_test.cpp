@@ -3,6 +3,8 @@
 // Python safetensors package (the oracle) in both directions.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +21,8 @@ namespace fs = std::filesystem;
 
 fs::path dir() {
   static const fs::path d = [] {
-    const fs::path p = fs::temp_directory_path() / "lnb_safetensors_test";
+    // One folder per process: ctest runs these tests in parallel processes.
+    const fs::path p = fs::temp_directory_path() / ("lnb_safetensors_test_" + std::to_string(getpid()));
     fs::remove_all(p);
     fs::create_directories(p);
     return p;

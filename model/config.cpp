@@ -1,0 +1,147 @@
+// See config.h. Defaults are HF's (LlamaConfig, CLIPVisionConfig, LlavaConfig).
+#include "model/config.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace lnb::model {
+namespace {
+
+using nlohmann::json;
+
+std::runtime_error bad(const std::string& file, const std::string& field, const std::string& expected, const json& got) {
+  return std::runtime_error(file + ": field '" + field + "': expected " + expected + ", got " + got.dump());
+}
+
+void read_int(const json& j, const char* key, int64_t& out, const std::string& file, const std::string& where) {
+  if (!j.contains(key) || j[key].is_null()) return;
+  if (!j[key].is_number_integer() || j[key].get<int64_t>() <= 0) throw bad(file, where + key, "a positive integer", j[key]);
+  out = j[key].get<int64_t>();
+}
+
+void read_double(const json& j, const char* key, double& out, const std::string& file, const std::string& where) {
+  if (!j.contains(key) || j[key].is_null()) return;
+  if (!j[key].is_number()) throw bad(file, where + key, "a number", j[key]);
+  out = j[key].get<double>();
+}
+
+void read_llama(const json& t, LlamaConfig& c, const std::string& file, const std::string& where) {
+  read_int(t, "vocab_size", c.vocab_size, file, where);
+  read_int(t, "hidden_size", c.hidden_size, file, where);
+  read_int(t, "intermediate_size", c.intermediate_size, file, where);
+  read_int(t, "num_hidden_layers", c.n_layers, file, where);
+  read_int(t, "num_attention_heads", c.n_heads, file, where);
+  c.n_kv_heads = c.n_heads;
+  read_int(t, "num_key_value_heads", c.n_kv_heads, file, where);
+  read_int(t, "max_position_embeddings", c.max_position_embeddings, file, where);
+  read_double(t, "rms_norm_eps", c.rms_norm_eps, file, where);
+  read_double(t, "rope_theta", c.rope_theta, file, where);
+  if (t.contains("tie_word_embeddings") && t["tie_word_embeddings"].is_boolean())
+    c.tie_word_embeddings = t["tie_word_embeddings"].get<bool>();
+  if (t.contains("rope_scaling") && !t["rope_scaling"].is_null())
+    throw bad(file, where + "rope_scaling", "null (RoPE scaling is not supported yet)", t["rope_scaling"]);
+  if (c.hidden_size % c.n_heads != 0 || c.n_heads % c.n_kv_heads != 0)
+    throw bad(file, where + "num_attention_heads", "heads dividing hidden_size and a multiple of num_key_value_heads",
+              json{c.hidden_size, c.n_heads, c.n_kv_heads});
+}
+
+void read_clip(const json& v, ClipVisionConfig& c, const std::string& file, const std::string& where) {
+  read_int(v, "hidden_size", c.hidden_size, file, where);
+  read_int(v, "intermediate_size", c.intermediate_size, file, where);
+  read_int(v, "num_hidden_layers", c.n_layers, file, where);
+  read_int(v, "num_attention_heads", c.n_heads, file, where);
+  read_int(v, "image_size", c.image_size, file, where);
+  read_int(v, "patch_size", c.patch_size, file, where);
+  read_int(v, "num_channels", c.n_channels, file, where);
+  read_double(v, "layer_norm_eps", c.layer_norm_eps, file, where);
+  if (v.contains("hidden_act") && v["hidden_act"] != "quick_gelu")
+    throw bad(file, where + "hidden_act", "\"quick_gelu\" (CLIP)", v["hidden_act"]);
+}
+
+}  // namespace
+
+LlavaConfig parse_config_json(const std::string& text, const std::string& file) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw std::runtime_error(file + ": invalid JSON: " + e.what());
+  }
+  if (!j.is_object()) throw bad(file, "", "a JSON object", j);
+  LlavaConfig c;
+  c.name = file;
+  const std::string type = j.value("model_type", std::string());
+  if (type == "llama") {
+    c.has_vision = false;
+    read_llama(j, c.text, file, "");
+    return c;
+  }
+  if (type == "llava" && j.contains("text_config")) {  // HF LlavaForConditionalGeneration
+    read_llama(j["text_config"], c.text, file, "text_config.");
+    if (j.contains("vision_config")) read_clip(j["vision_config"], c.vision, file, "vision_config.");
+    if (j.contains("vision_feature_layer")) c.vision.feature_layer = j["vision_feature_layer"].get<int64_t>();
+    if (j.contains("image_token_index")) c.image_token_index = j["image_token_index"].get<int64_t>();
+    const std::string act = j.value("projector_hidden_act", std::string("gelu"));
+    if (act != "gelu") throw bad(file, "projector_hidden_act", "\"gelu\"", j["projector_hidden_act"]);
+    c.projector = ProjectorKind::kMlp2xGelu;
+    return c;
+  }
+  if (type == "llava" || type == "llava_llama") {  // original LLaVA: LLaMA fields + mm_*
+    read_llama(j, c.text, file, "");
+    const std::string proj = j.value("mm_projector_type", std::string("linear"));
+    if (proj == "linear") c.projector = ProjectorKind::kLinear;
+    else if (proj == "mlp2x_gelu") c.projector = ProjectorKind::kMlp2xGelu;
+    else throw bad(file, "mm_projector_type", "\"linear\" or \"mlp2x_gelu\"", j["mm_projector_type"]);
+    if (j.contains("mm_hidden_size")) read_int(j, "mm_hidden_size", c.vision.hidden_size, file, "");
+    if (j.contains("mm_vision_select_layer")) c.vision.feature_layer = j["mm_vision_select_layer"].get<int64_t>();
+    const std::string tower = j.value("mm_vision_tower", std::string());
+    if (tower.find("336") == std::string::npos && !tower.empty()) c.vision.image_size = 224;
+    return c;
+  }
+  throw bad(file, "model_type", "\"llava\", \"llava_llama\" or \"llama\"", j.value("model_type", json()));
+}
+
+LlavaConfig load_config(const std::filesystem::path& model_dir) {
+  const auto path = model_dir / "config.json";
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path.string() + ": cannot open (expected a model folder with config.json)");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return parse_config_json(s.str(), path.string());
+}
+
+const std::vector<std::string>& preset_names() {
+  static const std::vector<std::string> k = {"paper-llama2-7b", "paper-llama2-13b", "llava-1.5-7b", "llava-1.5-13b"};
+  return k;
+}
+
+LlavaConfig preset(const std::string& name) {
+  LlavaConfig c;
+  c.name = name;
+  const bool b13 = name.find("13b") != std::string::npos;
+  if (b13) {
+    c.text.hidden_size = 5120;
+    c.text.intermediate_size = 13824;
+    c.text.n_layers = 40;
+    c.text.n_heads = c.text.n_kv_heads = 40;
+  }
+  if (name.rfind("paper-", 0) == 0) {  // LLaMA-2 + CLIP ViT-L/14 224 px + linear connector
+    c.vision.image_size = 224;
+    c.projector = ProjectorKind::kLinear;
+    c.text.vocab_size = 32000;
+  } else if (name.rfind("llava-1.5-", 0) == 0) {  // llava-hf: 336 px, mlp2x_gelu, vocab 32064
+    c.vision.image_size = 336;
+    c.projector = ProjectorKind::kMlp2xGelu;
+    c.text.vocab_size = 32064;
+  }
+  for (const std::string& n : preset_names())
+    if (n == name) return c;
+  std::string all;
+  for (const std::string& n : preset_names()) all += (all.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("unknown preset '" + name + "' (expected one of: " + all + ")");
+}
+
+}  // namespace lnb::model
