@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <map>
 #include <set>
-#include <unordered_map>
 
 #include "reports/escape.h"
 
@@ -157,23 +156,14 @@ std::string task_page_name(const std::string& task) {
   return out + ".html";
 }
 
-std::vector<Flip> find_flips(const Run& previous, const Run& current, const std::string& task) {
+std::vector<Flip> find_flips(const std::vector<PairedTask>& paired, const std::string& task) {
   std::vector<Flip> out;
-  for (const Cell& cur : current.cells) {
-    const auto prev = std::find_if(previous.cells.begin(), previous.cells.end(), [&](const Cell& c) {
-      return c.model == cur.model && c.strategy == cur.strategy;
-    });
-    if (prev == previous.cells.end()) continue;
-    const auto ct = cur.tasks.find(task), pt = prev->tasks.find(task);
-    if (ct == cur.tasks.end() || pt == prev->tasks.end()) continue;
-    std::unordered_map<std::string, Sample> before;
-    for (Sample& s : read_samples(pt->second)) before.emplace(s.id, std::move(s));
-    for (const Sample& s : read_samples(ct->second)) {
-      const auto b = before.find(s.id);
-      if (b == before.end()) continue;
-      const std::string& was = b->second.parsed.empty() ? b->second.answer : b->second.parsed;
-      const std::string& now = s.parsed.empty() ? s.answer : s.parsed;
-      if (was != now) out.push_back({cur.model, cur.strategy, s.id, s.prompt, was, now});
+  for (const PairedTask& p : paired) {
+    if (p.task != task) continue;
+    for (const auto& [before, after] : p.pairs) {
+      const std::string& was = before.parsed.empty() ? before.answer : before.parsed;
+      const std::string& now = after.parsed.empty() ? after.answer : after.parsed;
+      if (was != now) out.push_back({p.model, p.strategy, after.id, after.prompt, was, now});
     }
   }
   return out;

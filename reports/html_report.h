@@ -20,8 +20,8 @@ struct Flip {
   std::string model, strategy, id, prompt, before, after;
 };
 
-// Samples of `task` whose parsed answer (or raw answer) changed between the runs.
-std::vector<Flip> find_flips(const Run& previous, const Run& current, const std::string& task);
+// Paired samples of `task` whose parsed answer (or raw answer) changed.
+std::vector<Flip> find_flips(const std::vector<PairedTask>& paired, const std::string& task);
 
 struct ReportInputs {
   const std::vector<Run>* runs = nullptr;  // sorted by date

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
-#include <unordered_map>
 
 namespace lnb::reports {
 
@@ -50,57 +49,46 @@ PairedBootstrap paired_bootstrap(const std::vector<double>& baseline, const std:
   return b;
 }
 
-std::vector<Regression> find_regressions(const Run& baseline, const Run& current, const RegressionOptions& opt) {
+std::vector<Regression> find_regressions(const std::vector<PairedTask>& paired, const RegressionOptions& opt) {
   std::vector<Regression> out;
-  for (const Cell& cur : current.cells) {
-    const auto base_it = std::find_if(baseline.cells.begin(), baseline.cells.end(), [&](const Cell& c) {
-      return c.model == cur.model && c.strategy == cur.strategy;
-    });
-    if (base_it == baseline.cells.end()) continue;
-    for (const auto& [task, cur_task] : cur.tasks) {
-      const auto bt = base_it->tasks.find(task);
-      if (bt == base_it->tasks.end()) continue;
-      std::unordered_map<std::string, Sample> base_by_id;
-      for (Sample& s : read_samples(bt->second)) base_by_id.emplace(s.id, std::move(s));
-      Regression reg{cur.model, cur.strategy, task, is_yes_no_task(task) ? "mcnemar" : "paired-bootstrap"};
-      std::vector<bool> bc, cc;
-      std::vector<double> bs, cs;
-      for (const Sample& s : read_samples(cur_task)) {  // current file order: deterministic
-        const auto it = base_by_id.find(s.id);
-        if (it == base_by_id.end()) continue;
-        if (is_yes_no_task(task)) {
-          if (!s.correct || !it->second.correct) continue;
-          bc.push_back(*it->second.correct);
-          cc.push_back(*s.correct);
-        } else {
-          if (!s.score || !it->second.score) continue;
-          bs.push_back(*it->second.score);
-          cs.push_back(*s.score);
-        }
-      }
+  for (const PairedTask& p : paired) {
+    const std::string& task = p.task;
+    Regression reg{p.model, p.strategy, task, is_yes_no_task(task) ? "mcnemar" : "paired-bootstrap"};
+    std::vector<bool> bc, cc;
+    std::vector<double> bs, cs;
+    for (const auto& [base, cur] : p.pairs) {
       if (is_yes_no_task(task)) {
-        const McNemar m = mcnemar_exact(bc, cc);
-        reg.n_paired = m.n;
-        if (m.n == 0) continue;
-        reg.baseline = static_cast<double>(std::count(bc.begin(), bc.end(), true)) / static_cast<double>(m.n);
-        reg.current = static_cast<double>(std::count(cc.begin(), cc.end(), true)) / static_cast<double>(m.n);
-        reg.p_value = m.p_value;
+        if (!cur.correct || !base.correct) continue;
+        bc.push_back(*base.correct);
+        cc.push_back(*cur.correct);
       } else {
-        const PairedBootstrap b = paired_bootstrap(bs, cs, opt.bootstrap_resamples, opt.seed);
-        reg.n_paired = b.n;
-        if (b.n == 0) continue;
-        double sb = 0, sc = 0;
-        for (size_t i = 0; i < bs.size(); ++i) sb += bs[i], sc += cs[i];
-        reg.baseline = sb / static_cast<double>(bs.size());
-        reg.current = sc / static_cast<double>(cs.size());
-        reg.p_value = b.p_not_worse;
+        if (!cur.score || !base.score) continue;
+        bs.push_back(*base.score);
+        cs.push_back(*cur.score);
       }
-      // Relative drop for graded scores (their scale varies), absolute for accuracy.
-      const double drop = reg.baseline - reg.current;
-      const double scale = is_yes_no_task(task) ? 1.0 : std::max(std::abs(reg.baseline), 1e-12);
-      reg.regressed = drop > 0 && drop / scale >= opt.min_delta && reg.p_value < opt.alpha;
-      out.push_back(std::move(reg));
     }
+    if (is_yes_no_task(task)) {
+      const McNemar m = mcnemar_exact(bc, cc);
+      reg.n_paired = m.n;
+      if (m.n == 0) continue;
+      reg.baseline = static_cast<double>(std::count(bc.begin(), bc.end(), true)) / static_cast<double>(m.n);
+      reg.current = static_cast<double>(std::count(cc.begin(), cc.end(), true)) / static_cast<double>(m.n);
+      reg.p_value = m.p_value;
+    } else {
+      const PairedBootstrap b = paired_bootstrap(bs, cs, opt.bootstrap_resamples, opt.seed);
+      reg.n_paired = b.n;
+      if (b.n == 0) continue;
+      double sb = 0, sc = 0;
+      for (size_t i = 0; i < bs.size(); ++i) sb += bs[i], sc += cs[i];
+      reg.baseline = sb / static_cast<double>(bs.size());
+      reg.current = sc / static_cast<double>(cs.size());
+      reg.p_value = b.p_not_worse;
+    }
+    // Relative drop for graded scores (their scale varies), absolute for accuracy.
+    const double drop = reg.baseline - reg.current;
+    const double scale = is_yes_no_task(task) ? 1.0 : std::max(std::abs(reg.baseline), 1e-12);
+    reg.regressed = drop > 0 && drop / scale >= opt.min_delta && reg.p_value < opt.alpha;
+    out.push_back(std::move(reg));
   }
   return out;
 }

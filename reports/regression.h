@@ -43,9 +43,8 @@ struct Regression {
   bool regressed = false;
 };
 
-// Pairs samples by id between `baseline` and `current` for every (model, strategy, task)
-// present in both runs.
-std::vector<Regression> find_regressions(const Run& baseline, const Run& current, const RegressionOptions& opt);
+// One verdict per (model, strategy, task) with paired samples (pair_samples()).
+std::vector<Regression> find_regressions(const std::vector<PairedTask>& paired, const RegressionOptions& opt);
 
 // Tasks whose samples carry `correct` (judged with McNemar) vs `score` (bootstrap).
 bool is_yes_no_task(const std::string& task);

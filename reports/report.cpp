@@ -39,7 +39,8 @@ ReportSummary write_report(const ReportOptions& opt) {
   } else if (runs.size() >= 2) {
     in.baseline = &runs[runs.size() - 2];
   }
-  if (in.baseline) in.regressions = find_regressions(*in.baseline, *in.current, opt.regression);
+  const std::vector<PairedTask> paired = in.baseline ? pair_samples(*in.baseline, *in.current) : std::vector<PairedTask>{};
+  in.regressions = find_regressions(paired, opt.regression);
 
   std::filesystem::create_directories(opt.out);
   ReportSummary s;
@@ -54,7 +55,7 @@ ReportSummary write_report(const ReportOptions& opt) {
   for (const Cell& c : in.current->cells)
     for (const auto& [t, r] : c.tasks) tasks.insert(t);
   for (const std::string& t : tasks) {
-    const std::vector<Flip> flips = in.baseline ? find_flips(*in.baseline, *in.current, t) : std::vector<Flip>{};
+    const std::vector<Flip> flips = find_flips(paired, t);
     write_atomically(opt.out / task_page_name(t), render_task_page(in, t, flips));
     ++s.n_pages;
   }

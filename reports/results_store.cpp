@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -154,6 +155,29 @@ std::vector<Sample> read_samples(const TaskResult& task) {
     s.score = num(j, "score", path);
     if (j.contains("correct") && j["correct"].is_boolean()) s.correct = j["correct"].get<bool>();
     out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<PairedTask> pair_samples(const Run& baseline, const Run& current) {
+  std::vector<PairedTask> out;
+  for (const Cell& cur : current.cells) {
+    const auto base = std::find_if(baseline.cells.begin(), baseline.cells.end(), [&](const Cell& c) {
+      return c.model == cur.model && c.strategy == cur.strategy;
+    });
+    if (base == baseline.cells.end()) continue;
+    for (const auto& [task, cur_task] : cur.tasks) {
+      const auto bt = base->tasks.find(task);
+      if (bt == base->tasks.end()) continue;
+      std::unordered_map<std::string, Sample> by_id;
+      for (Sample& s : read_samples(bt->second)) by_id.emplace(s.id, std::move(s));
+      PairedTask p{cur.model, cur.strategy, task, {}};
+      for (Sample& s : read_samples(cur_task)) {
+        auto it = by_id.find(s.id);
+        if (it != by_id.end()) p.pairs.emplace_back(std::move(it->second), std::move(s));
+      }
+      out.push_back(std::move(p));
+    }
   }
   return out;
 }

@@ -55,4 +55,13 @@ std::vector<Run> read_store(const fs::path& root);
 // samples.jsonl of one task result, in file order.
 std::vector<Sample> read_samples(const TaskResult& task);
 
+// The samples of one (model, strategy, task) present in both runs, paired by id:
+// (baseline, current) in the current file's order. Regressions and flips both read
+// these, so each samples.jsonl is read once per report.
+struct PairedTask {
+  std::string model, strategy, task;
+  std::vector<std::pair<Sample, Sample>> pairs;
+};
+std::vector<PairedTask> pair_samples(const Run& baseline, const Run& current);
+
 }  // namespace lnb::reports
