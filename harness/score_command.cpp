@@ -41,17 +41,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 // Document frequencies from every image of a COCO annotation file (tokenized like the
 // evaluated references), for the fixed-reference IDF mode.
 metrics::FixedIdf fixed_idf_from(const std::string& path) {
-  const tasks::CaptionInputs all = tasks::read_coco_caption_inputs_all(path);
-  std::vector<std::string> flat;
-  for (const auto& refs : all.references) flat.insert(flat.end(), refs.begin(), refs.end());
-  const std::vector<std::string> tok = metrics::coco_tokenize(flat);
-  std::vector<std::vector<std::string>> per_image;
-  size_t k = 0;
-  for (const auto& refs : all.references) {
-    per_image.emplace_back(tok.begin() + static_cast<long>(k), tok.begin() + static_cast<long>(k + refs.size()));
-    k += refs.size();
-  }
-  return metrics::FixedIdf::from_references(per_image);
+  return metrics::FixedIdf::from_references(
+      metrics::coco_tokenize_grouped(tasks::read_coco_caption_inputs_all(path).references));
 }
 
 int score_caption(const std::string& ann, const std::string& res, bool per_image, bool as_json,
@@ -60,22 +51,16 @@ int score_caption(const std::string& ann, const std::string& res, bool per_image
   const tasks::CaptionInputs in = tasks::read_coco_caption_inputs(ann, res);
   const double t_read = seconds_since(t);
   t = std::chrono::steady_clock::now();
-  // pycocoevalcap: one tokenizer run over all references, one over all results.
-  std::vector<std::string> flat_refs;
-  for (const auto& refs : in.references) flat_refs.insert(flat_refs.end(), refs.begin(), refs.end());
-  // The two runs are independent: tokenize them on two threads.
-  auto refs_future = std::async(std::launch::async, [&flat_refs] { return metrics::coco_tokenize(flat_refs); });
+  // pycocoevalcap: one tokenizer run over all references, one over all results; the
+  // two runs are independent, so they run on two threads.
+  auto refs_future = std::async(std::launch::async, [&in] { return metrics::coco_tokenize_grouped(in.references); });
   const std::vector<std::string> tok_cands = metrics::coco_tokenize(in.candidates);
-  const std::vector<std::string> tok_refs = refs_future.get();
+  std::vector<std::vector<std::string>> tok_refs = refs_future.get();
   const double t_tokenize = seconds_since(t);
   t = std::chrono::steady_clock::now();
   metrics::CaptionAccumulator acc;
-  size_t k = 0;
   for (size_t i = 0; i < in.image_ids.size(); ++i) {
-    std::vector<std::string> refs(tok_refs.begin() + static_cast<long>(k),
-                                  tok_refs.begin() + static_cast<long>(k + in.references[i].size()));
-    k += in.references[i].size();
-    acc.add(static_cast<int64_t>(i), in.image_ids[i], tok_cands[i], std::move(refs));
+    acc.add(static_cast<int64_t>(i), in.image_ids[i], tok_cands[i], std::move(tok_refs[i]));
   }
   metrics::FixedIdf fixed;
   if (!idf_reference.empty()) fixed = fixed_idf_from(idf_reference);

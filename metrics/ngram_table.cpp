@@ -23,16 +23,18 @@ inline size_t py_space_len(std::string_view s, size_t i) {
   return 0;
 }
 
-}  // namespace
-
-std::vector<std::string_view> python_split(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  size_t start = std::string_view::npos;
+// Calls on_word for each word of Python's str.split(); returns whether the text is
+// single-spaced (str.split(" ") would agree): not empty, and every separator one ' '
+// between two words.
+template <typename OnWord>
+bool for_each_python_word(std::string_view s, OnWord&& on_word) {
+  bool plain = !s.empty() && s.front() != ' ' && s.back() != ' ';
+  size_t i = 0, start = std::string_view::npos;
   while (i < s.size()) {
     const size_t sp = py_space_len(s, i);
     if (sp > 0) {
-      if (start != std::string_view::npos) out.push_back(s.substr(start, i - start));
+      if (sp != 1 || s[i] != ' ' || start == std::string_view::npos) plain = false;
+      if (start != std::string_view::npos) on_word(s.substr(start, i - start));
       start = std::string_view::npos;
       i += sp;
     } else {
@@ -40,7 +42,15 @@ std::vector<std::string_view> python_split(std::string_view s) {
       ++i;
     }
   }
-  if (start != std::string_view::npos) out.push_back(s.substr(start));
+  if (start != std::string_view::npos) on_word(s.substr(start));
+  return plain;
+}
+
+}  // namespace
+
+std::vector<std::string_view> python_split(std::string_view s) {
+  std::vector<std::string_view> out;
+  for_each_python_word(s, [&out](std::string_view w) { out.push_back(w); });
   return out;
 }
 
@@ -113,22 +123,7 @@ int32_t WordTable::word_id(std::string_view w) {
 
 void WordTable::split(std::string_view caption, CaptionCounts& c) {
   c.words.clear();
-  bool plain = !caption.empty() && caption.front() != ' ' && caption.back() != ' ';
-  size_t i = 0, start = std::string_view::npos;
-  while (i < caption.size()) {
-    const size_t sp = py_space_len(caption, i);
-    if (sp > 0) {
-      if (sp != 1 || caption[i] != ' ' || start == std::string_view::npos) plain = false;
-      if (start != std::string_view::npos) c.words.push_back(word_id(caption.substr(start, i - start)));
-      start = std::string_view::npos;
-      i += sp;
-    } else {
-      if (start == std::string_view::npos) start = i;
-      ++i;
-    }
-  }
-  if (start != std::string_view::npos) c.words.push_back(word_id(caption.substr(start)));
-  c.single_spaced = plain;
+  c.single_spaced = for_each_python_word(caption, [&](std::string_view w) { c.words.push_back(word_id(w)); });
 }
 
 std::vector<int32_t> WordTable::split_single_space(std::string_view caption) {

@@ -445,6 +445,17 @@ std::vector<std::string> coco_tokenize(const std::vector<std::string>& captions,
   return out;
 }
 
+std::vector<std::vector<std::string>> coco_tokenize_grouped(const std::vector<std::vector<std::string>>& groups) {
+  std::vector<std::string> flat;
+  for (const auto& g : groups) flat.insert(flat.end(), g.begin(), g.end());
+  std::vector<std::string> tokens = coco_tokenize(flat);
+  std::vector<std::vector<std::string>> out(groups.size());
+  size_t k = 0;
+  for (size_t i = 0; i < groups.size(); ++i)
+    for (size_t j = 0; j < groups[i].size(); ++j) out[i].push_back(std::move(tokens[k++]));
+  return out;
+}
+
 std::string coco_tokenize_one(std::string_view caption) { return coco_filter(ptb_tokenize_line(caption)); }
 
 }  // namespace lnb::metrics

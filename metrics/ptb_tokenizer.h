@@ -30,6 +30,10 @@ std::string coco_filter(const std::vector<std::string>& tokens);
 // left without a line — zip truncation — gets "" and is counted in *n_missing).
 std::vector<std::string> coco_tokenize(const std::vector<std::string>& captions, size_t* n_missing = nullptr);
 
+// PTBTokenizer.tokenize() on a dict image -> captions: one tokenizer run over every
+// caption (images in the given order), regrouped per image.
+std::vector<std::vector<std::string>> coco_tokenize_grouped(const std::vector<std::vector<std::string>>& groups);
+
 // Convenience for a caption known to hold no line breaks, tokenized alone.
 std::string coco_tokenize_one(std::string_view caption);
 

@@ -75,3 +75,19 @@ TEST(CocoTokenize, CarriageReturnAtTheEndJoinsTheSeparator) {
 
 }  // namespace
 }  // namespace lnb::metrics
+
+namespace lnb::metrics {
+namespace {
+
+TEST(CocoTokenize, GroupedIsOneRunAcrossImages) {
+  // One run over all images: a '\r' in image 0's last caption shifts image 1's lines,
+  // exactly as pycocoevalcap's single tokenizer run does.
+  const auto g = coco_tokenize_grouped({{"A dog.", "a red\rcar"}, {"Two cats."}, {}});
+  ASSERT_EQ(g.size(), 3u);
+  EXPECT_EQ(g[0], (std::vector<std::string>{"a dog", "a red"}));
+  EXPECT_EQ(g[1], (std::vector<std::string>{"car"}));
+  EXPECT_TRUE(g[2].empty());
+}
+
+}  // namespace
+}  // namespace lnb::metrics
