@@ -2,6 +2,8 @@
 #include "model/config.h"
 
 #include <fstream>
+#include <initializer_list>
+#include <utility>
 #include <sstream>
 #include <stdexcept>
 
@@ -28,17 +30,36 @@ void read_double(const json& j, const char* key, double& out, const std::string&
   out = j[key].get<double>();
 }
 
+// Each HF field once: its JSON key and the member it sets (HF defaults live in config.h).
+template <typename C>
+struct Fields {
+  std::initializer_list<std::pair<const char*, int64_t C::*>> ints;
+  std::initializer_list<std::pair<const char*, double C::*>> reals;
+};
+
+const Fields<LlamaConfig> kLlamaFields = {
+    {{"vocab_size", &LlamaConfig::vocab_size}, {"hidden_size", &LlamaConfig::hidden_size},
+     {"intermediate_size", &LlamaConfig::intermediate_size}, {"num_hidden_layers", &LlamaConfig::n_layers},
+     {"num_attention_heads", &LlamaConfig::n_heads}, {"num_key_value_heads", &LlamaConfig::n_kv_heads},
+     {"max_position_embeddings", &LlamaConfig::max_position_embeddings}},
+    {{"rms_norm_eps", &LlamaConfig::rms_norm_eps}, {"rope_theta", &LlamaConfig::rope_theta}}};
+
+const Fields<ClipVisionConfig> kClipFields = {
+    {{"hidden_size", &ClipVisionConfig::hidden_size}, {"intermediate_size", &ClipVisionConfig::intermediate_size},
+     {"num_hidden_layers", &ClipVisionConfig::n_layers}, {"num_attention_heads", &ClipVisionConfig::n_heads},
+     {"image_size", &ClipVisionConfig::image_size}, {"patch_size", &ClipVisionConfig::patch_size},
+     {"num_channels", &ClipVisionConfig::n_channels}},
+    {{"layer_norm_eps", &ClipVisionConfig::layer_norm_eps}}};
+
+template <typename C>
+void read_fields(const json& j, const Fields<C>& fields, C& c, const std::string& file, const std::string& where) {
+  for (const auto& [key, member] : fields.ints) read_int(j, key, c.*member, file, where);
+  for (const auto& [key, member] : fields.reals) read_double(j, key, c.*member, file, where);
+}
+
 void read_llama(const json& t, LlamaConfig& c, const std::string& file, const std::string& where) {
-  read_int(t, "vocab_size", c.vocab_size, file, where);
-  read_int(t, "hidden_size", c.hidden_size, file, where);
-  read_int(t, "intermediate_size", c.intermediate_size, file, where);
-  read_int(t, "num_hidden_layers", c.n_layers, file, where);
-  read_int(t, "num_attention_heads", c.n_heads, file, where);
-  c.n_kv_heads = c.n_heads;
-  read_int(t, "num_key_value_heads", c.n_kv_heads, file, where);
-  read_int(t, "max_position_embeddings", c.max_position_embeddings, file, where);
-  read_double(t, "rms_norm_eps", c.rms_norm_eps, file, where);
-  read_double(t, "rope_theta", c.rope_theta, file, where);
+  read_fields(t, kLlamaFields, c, file, where);
+  if (!t.contains("num_key_value_heads")) c.n_kv_heads = c.n_heads;  // HF: no GQA unless stated
   if (t.contains("tie_word_embeddings") && t["tie_word_embeddings"].is_boolean())
     c.tie_word_embeddings = t["tie_word_embeddings"].get<bool>();
   if (t.contains("rope_scaling") && !t["rope_scaling"].is_null())
@@ -49,14 +70,7 @@ void read_llama(const json& t, LlamaConfig& c, const std::string& file, const st
 }
 
 void read_clip(const json& v, ClipVisionConfig& c, const std::string& file, const std::string& where) {
-  read_int(v, "hidden_size", c.hidden_size, file, where);
-  read_int(v, "intermediate_size", c.intermediate_size, file, where);
-  read_int(v, "num_hidden_layers", c.n_layers, file, where);
-  read_int(v, "num_attention_heads", c.n_heads, file, where);
-  read_int(v, "image_size", c.image_size, file, where);
-  read_int(v, "patch_size", c.patch_size, file, where);
-  read_int(v, "num_channels", c.n_channels, file, where);
-  read_double(v, "layer_norm_eps", c.layer_norm_eps, file, where);
+  read_fields(v, kClipFields, c, file, where);
   if (v.contains("hidden_act") && v["hidden_act"] != "quick_gelu")
     throw bad(file, where + "hidden_act", "\"quick_gelu\" (CLIP)", v["hidden_act"]);
 }

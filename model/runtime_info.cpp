@@ -39,8 +39,12 @@ std::string nccl_version() {
 RuntimeInfo runtime_info() {
   RuntimeInfo info;
   info.torch_version = TORCH_VERSION;
-  info.cuda_compiled = at::hasCUDA() || at::detail::getCUDAHooks().getNumGPUs() > 0 ||
-                       dlopen("libtorch_cuda.so", RTLD_NOW | RTLD_NOLOAD) != nullptr;
+  // Compiled in = libtorch_cuda is loaded (a GPU-less machine has it too).
+  if (void* cuda = dlopen("libtorch_cuda.so", RTLD_NOW | RTLD_NOLOAD)) {
+    info.cuda_compiled = true;
+    dlclose(cuda);  // NOLOAD took a reference
+  }
+  info.cuda_compiled = info.cuda_compiled || at::hasCUDA();
   info.cuda_available = torch::cuda::is_available();
   info.gpu_count = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
 #ifdef LNB_WITH_CUDA_SOURCES
