@@ -41,7 +41,7 @@ const Fields<LlamaConfig> kLlamaFields = {
     {{"vocab_size", &LlamaConfig::vocab_size}, {"hidden_size", &LlamaConfig::hidden_size},
      {"intermediate_size", &LlamaConfig::intermediate_size}, {"num_hidden_layers", &LlamaConfig::n_layers},
      {"num_attention_heads", &LlamaConfig::n_heads}, {"num_key_value_heads", &LlamaConfig::n_kv_heads},
-     {"max_position_embeddings", &LlamaConfig::max_position_embeddings}},
+     {"max_position_embeddings", &LlamaConfig::max_position_embeddings}, {"head_dim", &LlamaConfig::explicit_head_dim}},
     {{"rms_norm_eps", &LlamaConfig::rms_norm_eps}, {"rope_theta", &LlamaConfig::rope_theta}}};
 
 const Fields<ClipVisionConfig> kClipFields = {
@@ -64,7 +64,14 @@ void read_llama(const json& t, LlamaConfig& c, const std::string& file, const st
     c.tie_word_embeddings = t["tie_word_embeddings"].get<bool>();
   if (t.contains("rope_scaling") && !t["rope_scaling"].is_null())
     throw bad(file, where + "rope_scaling", "null (RoPE scaling is not supported yet)", t["rope_scaling"]);
-  if (c.hidden_size % c.n_heads != 0 || c.n_heads % c.n_kv_heads != 0)
+  if (t.contains("rope_parameters") && !t["rope_parameters"].is_null()) {  // transformers >= 5
+    const json& rp = t["rope_parameters"];
+    if (!rp.is_object()) throw bad(file, where + "rope_parameters", "an object", rp);
+    if (rp.value("rope_type", std::string("default")) != "default")
+      throw bad(file, where + "rope_parameters.rope_type", "\"default\" (RoPE scaling is not supported yet)", rp["rope_type"]);
+    read_double(rp, "rope_theta", c.rope_theta, file, where + "rope_parameters.");
+  }
+  if (c.n_heads <= 0 || c.n_kv_heads <= 0 || c.hidden_size % c.n_heads != 0 || c.n_heads % c.n_kv_heads != 0)
     throw bad(file, where + "num_attention_heads", "heads dividing hidden_size and a multiple of num_key_value_heads",
               json{c.hidden_size, c.n_heads, c.n_kv_heads});
 }
@@ -101,6 +108,7 @@ LlavaConfig parse_config_json(const std::string& text, const std::string& file) 
     const std::string act = j.value("projector_hidden_act", std::string("gelu"));
     if (act != "gelu") throw bad(file, "projector_hidden_act", "\"gelu\"", j["projector_hidden_act"]);
     c.projector = ProjectorKind::kMlp2xGelu;
+    if (j.contains("pad_token_id") && j["pad_token_id"].is_number_integer()) c.pad_token_id = j["pad_token_id"].get<int64_t>();
     return c;
   }
   if (type == "llava" || type == "llava_llama") {  // original LLaVA: LLaMA fields + mm_*
@@ -111,11 +119,37 @@ LlavaConfig parse_config_json(const std::string& text, const std::string& file) 
     else throw bad(file, "mm_projector_type", "\"linear\" or \"mlp2x_gelu\"", j["mm_projector_type"]);
     if (j.contains("mm_hidden_size")) read_int(j, "mm_hidden_size", c.vision.hidden_size, file, "");
     if (j.contains("mm_vision_select_layer")) c.vision.feature_layer = j["mm_vision_select_layer"].get<int64_t>();
-    const std::string tower = j.value("mm_vision_tower", std::string());
-    if (tower.find("336") == std::string::npos && !tower.empty()) c.vision.image_size = 224;
+    c.vision_tower = j.value("mm_vision_tower", std::string());
+    // Until the tower's own config is read (loader.h), its hub name decides the geometry.
+    if (c.vision_tower.find("336") == std::string::npos && !c.vision_tower.empty()) c.vision.image_size = 224;
+    c.image_merge = LlavaConfig::ImageMerge::kPlaceholder;
+    c.pad_to_square = j.value("image_aspect_ratio", std::string()) == "pad";
+    if (j.contains("pad_token_id") && j["pad_token_id"].is_number_integer()) c.pad_token_id = j["pad_token_id"].get<int64_t>();
     return c;
   }
   throw bad(file, "model_type", "\"llava\", \"llava_llama\" or \"llama\"", j.value("model_type", json()));
+}
+
+ClipVisionConfig parse_clip_config_json(const std::string& text, const std::string& file) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw std::runtime_error(file + ": invalid JSON: " + e.what());
+  }
+  if (!j.is_object()) throw bad(file, "", "a JSON object", j);
+  ClipVisionConfig c;
+  const std::string type = j.value("model_type", std::string());
+  if (type == "clip") {
+    if (!j.contains("vision_config") || !j["vision_config"].is_object())
+      throw bad(file, "vision_config", "an object (CLIPConfig)", j.value("vision_config", json()));
+    read_clip(j["vision_config"], c, file, "vision_config.");
+  } else if (type == "clip_vision_model") {
+    read_clip(j, c, file, "");
+  } else {
+    throw bad(file, "model_type", "\"clip\" or \"clip_vision_model\"", j.value("model_type", json()));
+  }
+  return c;
 }
 
 LlavaConfig load_config(const std::filesystem::path& model_dir) {
@@ -135,6 +169,7 @@ const std::vector<std::string>& preset_names() {
 LlavaConfig preset(const std::string& name) {
   LlavaConfig c;
   c.name = name;
+  c.text.rms_norm_eps = 1e-5;  // LLaMA-2 / Vicuna-1.5 config.json
   const bool b13 = name.find("13b") != std::string::npos;
   if (b13) {
     c.text.hidden_size = 5120;

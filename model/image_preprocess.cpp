@@ -1,0 +1,141 @@
+// See image_preprocess.h.
+#include "model/image_preprocess.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace lnb::model {
+
+using json = nlohmann::json;
+
+namespace {
+
+int read_size(const json& j, const char* key, const char* inner, int fallback, const std::string& file) {
+  if (!j.contains(key)) return fallback;
+  const json& v = j[key];
+  if (v.is_number_integer()) return v.get<int>();
+  if (v.is_object() && v.contains(inner) && v[inner].is_number_integer()) return v[inner].get<int>();
+  throw ImageError(file + ": field '" + key + "': expected an integer or {\"" + inner + "\": int}, got " + v.dump());
+}
+
+std::array<double, 3> read_triple(const json& j, const char* key, std::array<double, 3> fallback, const std::string& file) {
+  if (!j.contains(key)) return fallback;
+  const json& v = j[key];
+  if (!v.is_array() || v.size() != 3 || !v[0].is_number() || !v[1].is_number() || !v[2].is_number())
+    throw ImageError(file + ": field '" + key + "': expected 3 numbers, got " + v.dump());
+  return {v[0].get<double>(), v[1].get<double>(), v[2].get<double>()};
+}
+
+Image8 from_mat(const cv::Mat& decoded, const std::string& name) {
+  if (decoded.empty()) throw ImageError(name + ": not a decodable image (OpenCV could not read it)");
+  cv::Mat rgb;
+  if (decoded.channels() == 1) cv::cvtColor(decoded, rgb, cv::COLOR_GRAY2RGB);
+  else if (decoded.channels() == 4) cv::cvtColor(decoded, rgb, cv::COLOR_BGRA2RGB);
+  else cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);
+  if (rgb.depth() != CV_8U) rgb.convertTo(rgb, CV_8U, rgb.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
+  Image8 img;
+  img.width = rgb.cols;
+  img.height = rgb.rows;
+  img.channels = 3;
+  img.pixels.resize(static_cast<size_t>(img.width) * img.height * 3);
+  for (int y = 0; y < img.height; ++y)
+    std::memcpy(&img.pixels[static_cast<size_t>(y) * img.width * 3], rgb.ptr<uint8_t>(y), static_cast<size_t>(img.width) * 3);
+  return img;
+}
+
+}  // namespace
+
+ImageProcessorConfig load_image_processor(const std::filesystem::path& dir, int image_size) {
+  ImageProcessorConfig c;
+  c.shortest_edge = c.crop = image_size;
+  const auto path = dir / "preprocessor_config.json";
+  std::ifstream in(path);
+  if (!in) return c;
+  std::stringstream s;
+  s << in.rdbuf();
+  json j;
+  try {
+    j = json::parse(s.str());
+  } catch (const json::exception& e) {
+    throw ImageError(path.string() + ": invalid JSON: " + e.what());
+  }
+  const std::string file = path.string();
+  c.shortest_edge = read_size(j, "size", "shortest_edge", c.shortest_edge, file);
+  c.crop = read_size(j, "crop_size", "height", c.crop, file);
+  if (j.contains("rescale_factor")) {
+    if (!j["rescale_factor"].is_number()) throw ImageError(file + ": field 'rescale_factor': expected a number");
+    c.rescale = j["rescale_factor"].get<double>();
+  }
+  c.mean = read_triple(j, "image_mean", c.mean, file);
+  c.std = read_triple(j, "image_std", c.std, file);
+  if (c.shortest_edge <= 0 || c.crop <= 0 || c.crop > c.shortest_edge)
+    throw ImageError(file + ": sizes: expected 0 < crop_size <= size, got size " + std::to_string(c.shortest_edge) +
+                     " and crop_size " + std::to_string(c.crop));
+  return c;
+}
+
+Image8 decode_image(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ImageError(path.string() + ": cannot open image file");
+  std::stringstream s;
+  s << in.rdbuf();
+  return decode_image_bytes(s.str(), path.string());
+}
+
+Image8 decode_image_bytes(const std::string& bytes, const std::string& name) {
+  if (bytes.empty()) throw ImageError(name + ": empty file, expected an image");
+  const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+  cv::Mat decoded;
+  try {
+    decoded = cv::imdecode(raw, cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    throw ImageError(name + ": not a decodable image: " + e.what());
+  }
+  return from_mat(decoded, name);
+}
+
+Image8 pad_to_square(const Image8& rgb, const std::array<double, 3>& mean) {
+  if (rgb.width == rgb.height) return rgb;
+  const int side = std::max(rgb.width, rgb.height);
+  Image8 out;
+  out.width = out.height = side;
+  out.channels = 3;
+  out.pixels.resize(static_cast<size_t>(side) * side * 3);
+  for (size_t i = 0; i < out.pixels.size(); ++i) out.pixels[i] = static_cast<uint8_t>(static_cast<int>(mean[i % 3] * 255));
+  const int ox = (side - rgb.width) / 2, oy = (side - rgb.height) / 2;
+  for (int y = 0; y < rgb.height; ++y)
+    std::memcpy(&out.pixels[(static_cast<size_t>(y + oy) * side + ox) * 3], &rgb.pixels[static_cast<size_t>(y) * rgb.width * 3],
+                static_cast<size_t>(rgb.width) * 3);
+  return out;
+}
+
+at::Tensor preprocess_image(const Image8& input, const ImageProcessorConfig& c) {
+  TORCH_CHECK(input.channels == 3 && input.width > 0 && input.height > 0, "preprocess_image: expected RGB pixels");
+  const Image8 rgb = c.pad_to_square ? pad_to_square(input, c.mean) : input;
+  // HF get_resize_output_image_size(default_to_square=False): short side -> size,
+  // long side -> int(size * long / short).
+  const bool wide = rgb.width > rgb.height;
+  const int short_side = wide ? rgb.height : rgb.width, long_side = wide ? rgb.width : rgb.height;
+  const int new_long = static_cast<int>(static_cast<double>(c.shortest_edge) * long_side / short_side);
+  const int w = wide ? new_long : c.shortest_edge, h = wide ? c.shortest_edge : new_long;
+  const Image8 resized = pil_resize_bicubic(rgb, w, h);
+  const int top = (h - c.crop) / 2, left = (w - c.crop) / 2;
+  at::Tensor out = at::empty({3, c.crop, c.crop}, at::kFloat);  // (3, crop, crop)
+  float* o = out.data_ptr<float>();
+  for (int ch = 0; ch < 3; ++ch) {
+    // HF: rescale in float32, then (x - mean) / std in float32.
+    const float mean = static_cast<float>(c.mean[ch]), sd = static_cast<float>(c.std[ch]);
+    const float scale = static_cast<float>(c.rescale);
+    for (int y = 0; y < c.crop; ++y)
+      for (int x = 0; x < c.crop; ++x)
+        *o++ = (static_cast<float>(resized.at(left + x, top + y, ch)) * scale - mean) / sd;
+  }
+  return out;
+}
+
+}  // namespace lnb::model

@@ -1,0 +1,71 @@
+// See layers.h. Numerics follow transformers' modeling_llama.py so logits agree to 1e-4.
+#include "model/layers.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/init.h>
+
+namespace lnb::model {
+
+RMSNormImpl::RMSNormImpl(const RMSNormOptions& o) : options(o) {
+  weight = register_parameter("weight", at::ones({o.dim()}));
+}
+
+at::Tensor RMSNormImpl::forward(const at::Tensor& x) {
+  TORCH_CHECK(x.size(-1) == options.dim(), "RMSNorm: last dimension ", x.size(-1), ", expected ", options.dim());
+  const at::Tensor h = x.to(at::kFloat);
+  const at::Tensor variance = h.pow(2).mean(-1, /*keepdim=*/true);
+  return weight * (h * at::rsqrt(variance + options.eps())).to(x.scalar_type());
+}
+
+Rotary rotary_tables(const at::Tensor& positions, int64_t head_dim, double theta) {
+  TORCH_CHECK(positions.dim() == 2, "rotary_tables: positions must be (B, T)");
+  TORCH_CHECK(head_dim % 2 == 0, "rotary_tables: head_dim must be even, got ", head_dim);
+  const auto f32 = at::TensorOptions().dtype(at::kFloat).device(positions.device());
+  // HF: 1 / base ** (arange(0, dim, 2, int64).float() / dim), all in fp32.
+  const at::Tensor exponent = at::arange(0, head_dim, 2, f32.dtype(at::kLong)).to(at::kFloat) / static_cast<double>(head_dim);
+  const at::Tensor inv_freq = 1.0 / at::pow(at::scalar_tensor(theta, f32), exponent);  // (Dh/2)
+  const at::Tensor freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq;          // (B, T, Dh/2)
+  const at::Tensor emb = at::cat({freqs, freqs}, -1);                                   // (B, T, Dh)
+  return {emb.cos(), emb.sin()};
+}
+
+at::Tensor apply_rotary(const at::Tensor& x, const Rotary& r) {
+  const int64_t half = x.size(-1) / 2;
+  const at::Tensor cos = r.cos.unsqueeze(1).to(x.scalar_type());  // (B, 1, T, Dh)
+  const at::Tensor sin = r.sin.unsqueeze(1).to(x.scalar_type());
+  const at::Tensor rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+  return x * cos + rotated * sin;
+}
+
+namespace {
+at::Tensor repeat_kv(const at::Tensor& kv, int64_t n_rep) {  // (B, Hkv, S, Dh) -> (B, Hkv*n_rep, S, Dh)
+  if (n_rep == 1) return kv;
+  const auto s = kv.sizes();
+  return kv.unsqueeze(2).expand({s[0], s[1], n_rep, s[2], s[3]}).reshape({s[0], s[1] * n_rep, s[2], s[3]});
+}
+void check_qkv(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  TORCH_CHECK(q.dim() == 4 && k.dim() == 4 && v.dim() == 4, "attention: q, k, v must be 4-D (B, H, T, Dh)");
+  TORCH_CHECK(k.sizes() == v.sizes(), "attention: k and v shapes differ");
+  TORCH_CHECK(q.size(1) % k.size(1) == 0, "attention: ", q.size(1), " query heads for ", k.size(1), " key heads");
+}
+}  // namespace
+
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask) {
+  check_qkv(q, k, v);
+  const int64_t n_rep = q.size(1) / k.size(1);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  return at::scaled_dot_product_attention(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep),
+                                          mask.defined() ? std::optional<at::Tensor>(mask) : std::nullopt,
+                                          /*dropout_p=*/0.0, /*is_causal=*/false, scale);
+}
+
+at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask) {
+  check_qkv(q, k, v);
+  const int64_t n_rep = q.size(1) / k.size(1);
+  const at::Tensor qd = q.to(at::kDouble), kd = repeat_kv(k, n_rep).to(at::kDouble), vd = repeat_kv(v, n_rep).to(at::kDouble);
+  at::Tensor scores = at::matmul(qd, kd.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(-1)));  // (B, H, T, S)
+  if (mask.defined()) scores = scores.masked_fill(mask.logical_not(), -std::numeric_limits<double>::infinity());
+  return at::matmul(at::softmax(scores, -1), vd).to(q.scalar_type());
+}
+
+}  // namespace lnb::model

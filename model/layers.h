@@ -1,0 +1,48 @@
+// Blocks shared by the CLIP tower and the LLaMA decoder: RMSNorm (computed in fp32 as
+// HF does), rotary position embeddings in HF's rotate-half layout, and attention through
+// at::scaled_dot_product_attention. Not a general layer zoo: only what LLaVA needs.
+//
+// Dimension glossary: B batch, T query positions, S key positions (cache slots),
+// D model width, H heads, Hkv key/value heads, Dh head width.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+namespace lnb::model {
+
+struct RMSNormOptions {
+  RMSNormOptions(int64_t dim) : dim_(dim) {}  // NOLINT: implicit like torch's options
+  TORCH_ARG(int64_t, dim);
+  TORCH_ARG(double, eps) = 1e-5;
+};
+
+// y = weight * (x / sqrt(mean(x^2) + eps)), statistics in fp32, cast back before the weight.
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  explicit RMSNormImpl(const RMSNormOptions& options);
+  at::Tensor forward(const at::Tensor& x);  // (..., D) -> (..., D)
+  RMSNormOptions options;
+  at::Tensor weight;  // (D)
+};
+TORCH_MODULE(RMSNorm);
+
+// Rotary tables for the given positions: cos and sin, each (B, T, Dh) in fp32, HF layout
+// (the Dh/2 frequencies repeated twice), inv_freq = 1 / theta^(2i/Dh) computed in fp32.
+struct Rotary {
+  at::Tensor cos, sin;
+};
+Rotary rotary_tables(const at::Tensor& positions /* (B, T) int64 */, int64_t head_dim, double theta);
+
+// x * cos + rotate_half(x) * sin for x (B, H, T, Dh); the tables broadcast over heads.
+at::Tensor apply_rotary(const at::Tensor& x, const Rotary& rotary);
+
+// Multi-head attention core. q (B, H, T, Dh), k and v (B, Hkv, S, Dh) with H % Hkv == 0
+// (GQA: each key/value head serves H/Hkv query heads), mask (B, 1, T, S) bool (true =
+// attend) or undefined. Returns (B, H, T, Dh). Uses SDPA with scale Dh^-0.5.
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask);
+
+// The slow reference for tests: explicit softmax(q k^T * scale + mask) v in fp64.
+at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask);
+
+}  // namespace lnb::model

@@ -1,0 +1,121 @@
+// See llama.h.
+#include "model/llama.h"
+
+#include <ATen/ATen.h>
+
+namespace lnb::model {
+
+KvCache::KvCache(const LlamaConfig& c, int64_t batch, int64_t cap, const at::TensorOptions& options) {
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    k.push_back(at::zeros({batch, c.n_kv_heads, cap, c.head_dim()}, options));  // (B, Hkv, S, Dh)
+    v.push_back(at::zeros({batch, c.n_kv_heads, cap, c.head_dim()}, options));
+  }
+  valid = at::zeros({batch, cap}, options.dtype(at::kBool));
+}
+
+void KvCache::select_rows(const at::Tensor& rows) {
+  for (auto& t : k) t = t.index_select(0, rows);
+  for (auto& t : v) t = t.index_select(0, rows);
+  valid = valid.index_select(0, rows);
+}
+
+at::Tensor step_mask(const at::Tensor& valid, int64_t start, int64_t n_new) {
+  const int64_t S = start + n_new;
+  TORCH_CHECK(valid.dim() == 2 && valid.size(1) >= S, "step_mask: valid must be (B, >= ", S, ")");
+  const auto lopts = at::TensorOptions().dtype(at::kLong).device(valid.device());
+  const at::Tensor query_slot = at::arange(start, S, lopts).view({n_new, 1});    // (T, 1)
+  const at::Tensor key_slot = at::arange(0, S, lopts).view({1, S});              // (1, S)
+  const at::Tensor causal = key_slot <= query_slot;                               // (T, S)
+  const at::Tensor self = key_slot == query_slot;                                 // (T, S)
+  const at::Tensor keys = valid.narrow(1, 0, S).unsqueeze(1);                     // (B, 1, S)
+  return (keys.logical_and(causal.unsqueeze(0))).logical_or(self.unsqueeze(0)).unsqueeze(1);  // (B, 1, T, S)
+}
+
+LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c) : config(c) {
+  const int64_t D = c.hidden_size, Dh = c.head_dim();
+  auto linear = [](int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)); };
+  q_proj = register_module("q_proj", linear(D, c.n_heads * Dh));
+  k_proj = register_module("k_proj", linear(D, c.n_kv_heads * Dh));
+  v_proj = register_module("v_proj", linear(D, c.n_kv_heads * Dh));
+  o_proj = register_module("o_proj", linear(c.n_heads * Dh, D));
+}
+
+at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask,
+                                       at::Tensor* k_cache, at::Tensor* v_cache, int64_t start) {
+  const int64_t B = x.size(0), T = x.size(1), Dh = config.head_dim();
+  const at::Tensor q = apply_rotary(q_proj->forward(x).view({B, T, config.n_heads, Dh}).transpose(1, 2), rotary);  // (B, H, T, Dh)
+  at::Tensor k = apply_rotary(k_proj->forward(x).view({B, T, config.n_kv_heads, Dh}).transpose(1, 2), rotary);  // (B, Hkv, T, Dh)
+  at::Tensor v = v_proj->forward(x).view({B, T, config.n_kv_heads, Dh}).transpose(1, 2);                        // (B, Hkv, T, Dh)
+  if (k_cache != nullptr) {
+    k_cache->narrow(2, start, T).copy_(k);
+    v_cache->narrow(2, start, T).copy_(v);
+    k = k_cache->narrow(2, 0, start + T);  // (B, Hkv, S, Dh)
+    v = v_cache->narrow(2, 0, start + T);
+  }
+  const at::Tensor out = attention(q, k, v, mask);                             // (B, H, T, Dh)
+  return o_proj->forward(out.transpose(1, 2).reshape({B, T, config.n_heads * Dh}));  // (B, T, D)
+}
+
+LlamaMlpImpl::LlamaMlpImpl(const LlamaConfig& c) {
+  auto linear = [](int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)); };
+  gate_proj = register_module("gate_proj", linear(c.hidden_size, c.intermediate_size));
+  up_proj = register_module("up_proj", linear(c.hidden_size, c.intermediate_size));
+  down_proj = register_module("down_proj", linear(c.intermediate_size, c.hidden_size));
+}
+
+at::Tensor LlamaMlpImpl::forward(const at::Tensor& x) {
+  return down_proj->forward(at::silu(gate_proj->forward(x)) * up_proj->forward(x));
+}
+
+LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c) {
+  self_attn = register_module("self_attn", LlamaAttention(c));
+  mlp = register_module("mlp", LlamaMlp(c));
+  input_layernorm = register_module("input_layernorm", RMSNorm(RMSNormOptions(c.hidden_size).eps(c.rms_norm_eps)));
+  post_attention_layernorm =
+      register_module("post_attention_layernorm", RMSNorm(RMSNormOptions(c.hidden_size).eps(c.rms_norm_eps)));
+}
+
+at::Tensor LlamaDecoderLayerImpl::forward(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask,
+                                          at::Tensor* k_cache, at::Tensor* v_cache, int64_t start) {
+  const at::Tensor h = x + self_attn->forward(input_layernorm->forward(x), rotary, mask, k_cache, v_cache, start);
+  return h + mlp->forward(post_attention_layernorm->forward(h));
+}
+
+LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c) : config(c) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  layers = torch::nn::ModuleList();
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    LlamaDecoderLayer layer(c);
+    layer_ptrs_.push_back(layer.get());
+    layers->push_back(layer);
+  }
+  register_module("layers", layers);
+  norm = register_module("norm", RMSNorm(RMSNormOptions(c.hidden_size).eps(c.rms_norm_eps)));
+}
+
+at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const DecoderInputs& in, KvCache* cache) {
+  TORCH_CHECK(embeds.dim() == 3 && embeds.size(2) == config.hidden_size, "LLaMA: embeds must be (B, T, ",
+              config.hidden_size, "), got ", embeds.sizes());
+  const int64_t B = embeds.size(0), T = embeds.size(1);
+  TORCH_CHECK(in.positions.sizes() == at::IntArrayRef({B, T}), "LLaMA: positions must be (B, T)");
+  const int64_t start = cache != nullptr ? cache->length : 0;
+  if (cache != nullptr)
+    TORCH_CHECK(start + T <= cache->capacity() && cache->valid.size(0) == B, "LLaMA: KV cache of ", cache->valid.size(0),
+                " x ", cache->capacity(), " slots cannot take ", B, " x ", start + T);
+  at::Tensor mask = in.mask;
+  if (!mask.defined())
+    mask = cache != nullptr ? step_mask(cache->valid, start, T)
+                            : step_mask(at::ones({B, T}, embeds.options().dtype(at::kBool)), 0, T);
+  const Rotary rotary = rotary_tables(in.positions, config.head_dim(), config.rope_theta);
+  at::Tensor h = embeds;
+  for (size_t l = 0; l < layer_ptrs_.size(); ++l) {
+    at::Tensor* kc = cache != nullptr ? &cache->k[l] : nullptr;
+    at::Tensor* vc = cache != nullptr ? &cache->v[l] : nullptr;
+    if (layer_fn_ && cache == nullptr) h = layer_fn_(*layer_ptrs_[l], h, rotary, mask);
+    else h = layer_ptrs_[l]->forward(h, rotary, mask, kc, vc, start);
+  }
+  if (cache != nullptr) cache->length = start + T;
+  return norm->forward(h);  // (B, T, D)
+}
+
+}  // namespace lnb::model

@@ -1,0 +1,99 @@
+// LLaMA decoder (transformers' modeling_llama.py): RMSNorm in fp32, RoPE with the config's
+// theta in the rotate-half layout, grouped-query attention, SwiGLU MLP, and a KV cache
+// with per-row key masks so left-padded batches decode exactly like single rows.
+// The head (lm_head) belongs to the LLaVA model, not here.
+//
+// Glossary: B rows, T new positions, S cache slots, D width, H heads, Hkv key/value heads,
+// Dh head width, I MLP width, V vocabulary.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include "model/config.h"
+#include "model/layers.h"
+
+namespace lnb::model {
+
+// Keys and values of every layer for B rows and up to `capacity` slots. Slot j of every
+// row holds the same step; a row's left padding occupies its first slots, marked invalid
+// in `valid` so no query attends to it.
+struct KvCache {
+  KvCache(const LlamaConfig& c, int64_t batch, int64_t capacity, const at::TensorOptions& options);
+  std::vector<at::Tensor> k, v;  // per layer (B, Hkv, capacity, Dh)
+  at::Tensor valid;              // (B, capacity) bool
+  int64_t length = 0;            // slots filled
+  int64_t capacity() const { return valid.size(1); }
+  // Keeps rows `rows` (int64 indices) only: finished rows leave the batch.
+  void select_rows(const at::Tensor& rows);
+};
+
+class LlamaAttentionImpl : public torch::nn::Module {
+ public:
+  explicit LlamaAttentionImpl(const LlamaConfig& c);
+  // x (B, T, D); writes this step's keys/values to cache slots [start, start + T) of
+  // `k_cache`/`v_cache` (B, Hkv, S, Dh) when given, and attends over slots [0, start + T).
+  at::Tensor forward(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor* k_cache,
+                     at::Tensor* v_cache, int64_t start);
+  LlamaConfig config;
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+};
+TORCH_MODULE(LlamaAttention);
+
+class LlamaMlpImpl : public torch::nn::Module {
+ public:
+  explicit LlamaMlpImpl(const LlamaConfig& c);
+  at::Tensor forward(const at::Tensor& x);  // down(silu(gate(x)) * up(x))
+  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(LlamaMlp);
+
+class LlamaDecoderLayerImpl : public torch::nn::Module {
+ public:
+  explicit LlamaDecoderLayerImpl(const LlamaConfig& c);
+  at::Tensor forward(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor* k_cache,
+                     at::Tensor* v_cache, int64_t start);
+  LlamaAttention self_attn{nullptr};
+  LlamaMlp mlp{nullptr};
+  RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+};
+TORCH_MODULE(LlamaDecoderLayer);
+
+// What one decoder pass needs besides the embeddings.
+struct DecoderInputs {
+  at::Tensor positions;  // (B, T) int64 RoPE positions
+  at::Tensor mask;       // (B, 1, T, S) bool, true = attend; undefined = causal over T
+};
+
+class LlamaModelImpl : public torch::nn::Module {
+ public:
+  explicit LlamaModelImpl(const LlamaConfig& c);
+  // embeds (B, T, D) -> final-normed hidden states (B, T, D). With a cache, this step's
+  // keys/values go to slots [cache->length, cache->length + T) and length advances.
+  at::Tensor forward(const at::Tensor& embeds, const DecoderInputs& in, KvCache* cache);
+  // A decoder layer's forward can be replaced (training/ wraps it for recomputation).
+  using LayerFn = std::function<at::Tensor(LlamaDecoderLayerImpl&, const at::Tensor&, const Rotary&, const at::Tensor&)>;
+  void set_layer_fn(LayerFn fn) { layer_fn_ = std::move(fn); }
+  LlamaConfig config;
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RMSNorm norm{nullptr};
+
+ private:
+  std::vector<LlamaDecoderLayerImpl*> layer_ptrs_;
+  LayerFn layer_fn_;
+};
+TORCH_MODULE(LlamaModel);
+
+// The attention mask of a step: query t of row b (cache slot start + t) sees slot s when
+// s is valid for the row and s <= start + t; every query also sees its own slot, so a
+// padding query never has an empty softmax. (B, 1, T, start + T) bool.
+at::Tensor step_mask(const at::Tensor& valid /* (B, S) */, int64_t start, int64_t n_new);
+
+}  // namespace lnb::model
