@@ -11,7 +11,7 @@ const std::vector<TorchSubcommand>& torch_subcommands() {
       {"run", "Run the nightly strategy x task matrix from a config (resumes by default)", false},
       {"train", "Train one strategy on instruction data", false},
       {"eval", "Evaluate a model (and checkpoint) on one task", false},
-      {"generate", "Greedy generation for one image and prompt", false},
+      {"generate", "Greedy generation for one image and prompt", true},
       {"params", "Exact parameter counts per strategy, no weights needed", true},
       {"merge", "Write a full HF checkpoint from base + delta", false},
       {"demo", "The built-in default: the whole pipeline on shapes world", false},

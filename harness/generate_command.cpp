@@ -1,0 +1,105 @@
+// `lnbench generate --model DIR [--checkpoint DIR] --image IMG --prompt TEXT [--template NAME]
+// [--max-new-tokens N] [--dump-logits FILE.safetensors]`: one greedy answer, the way the
+// evaluator produces them (same loader, preprocessing, template, tokenizer, decoder).
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include "harness/cli.h"
+#include "model/chat_template.h"
+#include "model/generate.h"
+#include "model/loader.h"
+#include "model/safetensors.h"
+
+namespace lnb::harness {
+
+namespace {
+c10::ScalarType parse_dtype(const std::string& s) {
+  if (s == "fp32") return c10::kFloat;
+  if (s == "bf16") return c10::kBFloat16;
+  if (s == "fp16") return c10::kHalf;
+  throw std::invalid_argument("--dtype: expected fp32, bf16 or fp16, got '" + s + "'");
+}
+}  // namespace
+
+void register_generate(CLI::App& app, int& exit_code) {
+  struct Args {
+    std::string model, checkpoint, vision_tower, image, prompt, template_name = "vicuna_v1", dump_logits;
+    std::string dtype = "fp32", device = "cpu";
+    int64_t max_new_tokens = 128;
+    bool pad = false, json = false;
+  };
+  static Args a;
+  CLI::App* cmd = app.add_subcommand("generate", "Greedy generation for one image and prompt");
+  cmd->add_option("--model", a.model, "Model folder (llava-hf, original LLaVA or LLaMA)")->required();
+  cmd->add_option("--checkpoint", a.checkpoint, "Trained tensors to apply on top (safetensors file or folder)");
+  cmd->add_option("--vision-tower", a.vision_tower, "CLIP folder for original LLaVA (default: config's mm_vision_tower)");
+  cmd->add_option("--image", a.image, "Image file; omit for a text-only prompt");
+  cmd->add_option("--prompt", a.prompt, "User message; \"<image>\\n\" is prepended when it names no <image>")->required();
+  cmd->add_option("--template", a.template_name, "vicuna_v1 (default) | llava_llama_2 | plain");
+  cmd->add_option("--max-new-tokens", a.max_new_tokens, "Generation budget (default 128)")->check(CLI::PositiveNumber);
+  cmd->add_option("--dump-logits", a.dump_logits, "Write prompt and step logits (fp32) to this safetensors file");
+  cmd->add_option("--dtype", a.dtype, "fp32 (default) | bf16 | fp16");
+  cmd->add_option("--device", a.device, "cpu (default) | cuda | cuda:N");
+  cmd->add_flag("--pad-to-square", a.pad, "LLaVA-1.5's image_aspect_ratio=pad (mean-colour square)");
+  cmd->add_flag("--json", a.json, "One JSON object: text, tokens, stop reason, timings");
+  cmd->callback([&exit_code] {
+    try {
+      model::LoadOptions lo;
+      lo.checkpoint = a.checkpoint;
+      lo.vision_tower = a.vision_tower;
+      lo.dtype = parse_dtype(a.dtype);
+      lo.device = c10::Device(a.device);
+      const auto t0 = std::chrono::steady_clock::now();
+      model::LoadedModel m = model::load_model(a.model, lo);
+      const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::string user = a.prompt;
+      if (!a.image.empty() && user.find("<image>") == std::string::npos) user = "<image>\n" + user;
+      if (a.image.empty() && user.find("<image>") != std::string::npos)
+        throw std::invalid_argument("--prompt names <image> but no --image was given");
+      const std::string text = model::render_chat(model::chat_template(a.template_name), {{user, std::nullopt}});
+      model::GenerationRequest req;
+      req.prompt = m.tokenizer->encode_with_image(text);
+      if (!a.image.empty()) {
+        if (!m.config.has_vision) throw std::invalid_argument(a.model + ": a plain LLaMA model cannot take --image");
+        model::ImageProcessorConfig ip = m.image;
+        ip.pad_to_square = ip.pad_to_square || a.pad;
+        const at::Tensor px = model::preprocess_image(model::decode_image(a.image), ip).unsqueeze(0);
+        torch::NoGradGuard ng;
+        req.image_features = m.model->vision_features(px.to(lo.device, lo.dtype));
+      }
+      model::Generator gen(m.model, *m.tokenizer, m.image_token_id, m.pad_id);
+      model::GenerationOptions opt;
+      opt.max_new_tokens = a.max_new_tokens;
+      opt.keep_logits = !a.dump_logits.empty();
+      model::GenerationStats stats;
+      const model::GenerationResult r = gen.generate({req}, opt, &stats)[0];
+      if (!a.dump_logits.empty()) {
+        std::vector<std::pair<std::string, at::Tensor>> t = {{"prompt_logits", r.prompt_logits}};
+        if (r.step_logits.defined()) t.emplace_back("step_logits", r.step_logits);
+        t.emplace_back("prompt_ids", at::tensor(req.prompt, at::kLong));
+        t.emplace_back("tokens", at::tensor(r.tokens.empty() ? std::vector<int64_t>{} : r.tokens, at::kLong));
+        model::save_safetensors(a.dump_logits, t);
+      }
+      if (a.json) {
+        nlohmann::ordered_json j = {{"schema", "lnbench.generate/1"}, {"text", r.text}, {"tokens", r.tokens},
+                                    {"stop_reason", r.stop_reason}, {"prompt_tokens", r.prompt_tokens},
+                                    {"template", a.template_name}, {"prompt", text},
+                                    {"load_seconds", load_s}, {"prefill_seconds", stats.prefill_seconds},
+                                    {"decode_seconds", stats.decode_seconds}, {"decode_tokens", stats.decode_tokens}};
+        std::cout << j.dump(2) << "\n";
+      } else {
+        std::cout << r.text << "\n";
+      }
+      exit_code = kExitOk;
+    } catch (const std::exception& e) {
+      std::cerr << "lnbench generate: " << e.what() << "\n";
+      exit_code = kExitBadInput;
+    }
+  });
+}
+
+}  // namespace lnb::harness
