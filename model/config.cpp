@@ -82,9 +82,7 @@ void read_clip(const json& v, ClipVisionConfig& c, const std::string& file, cons
     throw bad(file, where + "hidden_act", "\"quick_gelu\" (CLIP)", v["hidden_act"]);
 }
 
-}  // namespace
-
-LlavaConfig parse_config_json(const std::string& text, const std::string& file) {
+json parse_object(const std::string& text, const std::string& file) {
   json j;
   try {
     j = json::parse(text);
@@ -92,6 +90,23 @@ LlavaConfig parse_config_json(const std::string& text, const std::string& file) 
     throw std::runtime_error(file + ": invalid JSON: " + e.what());
   }
   if (!j.is_object()) throw bad(file, "", "a JSON object", j);
+  return j;
+}
+
+// config.json of a folder; `what` says which folder was expected when it is missing.
+std::string read_config_file(const std::filesystem::path& dir, const char* what) {
+  const auto path = dir / "config.json";
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path.string() + ": cannot open (expected " + what + " with config.json)");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+LlavaConfig parse_config_json(const std::string& text, const std::string& file) {
+  const json j = parse_object(text, file);
   LlavaConfig c;
   c.name = file;
   const std::string type = j.value("model_type", std::string());
@@ -131,13 +146,7 @@ LlavaConfig parse_config_json(const std::string& text, const std::string& file) 
 }
 
 ClipVisionConfig parse_clip_config_json(const std::string& text, const std::string& file) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw std::runtime_error(file + ": invalid JSON: " + e.what());
-  }
-  if (!j.is_object()) throw bad(file, "", "a JSON object", j);
+  const json j = parse_object(text, file);
   ClipVisionConfig c;
   const std::string type = j.value("model_type", std::string());
   if (type == "clip") {
@@ -153,12 +162,11 @@ ClipVisionConfig parse_clip_config_json(const std::string& text, const std::stri
 }
 
 LlavaConfig load_config(const std::filesystem::path& model_dir) {
-  const auto path = model_dir / "config.json";
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path.string() + ": cannot open (expected a model folder with config.json)");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_config_json(s.str(), path.string());
+  return parse_config_json(read_config_file(model_dir, "a model folder"), (model_dir / "config.json").string());
+}
+
+ClipVisionConfig load_clip_config(const std::filesystem::path& clip_dir) {
+  return parse_clip_config_json(read_config_file(clip_dir, "a CLIP folder"), (clip_dir / "config.json").string());
 }
 
 const std::vector<std::string>& preset_names() {

@@ -51,6 +51,7 @@ LlavaConfig load_config(const std::filesystem::path& model_dir);
 LlavaConfig parse_config_json(const std::string& json_text, const std::string& file);
 
 // A CLIP folder's config.json (CLIPConfig with vision_config, or CLIPVisionConfig).
+ClipVisionConfig load_clip_config(const std::filesystem::path& clip_dir);
 ClipVisionConfig parse_clip_config_json(const std::string& json_text, const std::string& file);
 
 // paper-llama2-7b, paper-llama2-13b (LLaMA-2 + CLIP ViT-L/14 at 224 px + a linear

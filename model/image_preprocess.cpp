@@ -33,11 +33,8 @@ std::array<double, 3> read_triple(const json& j, const char* key, std::array<dou
 
 Image8 from_mat(const cv::Mat& decoded, const std::string& name) {
   if (decoded.empty()) throw ImageError(name + ": not a decodable image (OpenCV could not read it)");
-  cv::Mat rgb;
-  if (decoded.channels() == 1) cv::cvtColor(decoded, rgb, cv::COLOR_GRAY2RGB);
-  else if (decoded.channels() == 4) cv::cvtColor(decoded, rgb, cv::COLOR_BGRA2RGB);
-  else cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);
-  if (rgb.depth() != CV_8U) rgb.convertTo(rgb, CV_8U, rgb.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
+  cv::Mat rgb;  // IMREAD_COLOR always yields 8-bit BGR (grey, alpha and 16-bit are converted)
+  cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);
   Image8 img;
   img.width = rgb.cols;
   img.height = rgb.rows;

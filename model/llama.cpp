@@ -111,8 +111,7 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const DecoderInputs
   for (size_t l = 0; l < layer_ptrs_.size(); ++l) {
     at::Tensor* kc = cache != nullptr ? &cache->k[l] : nullptr;
     at::Tensor* vc = cache != nullptr ? &cache->v[l] : nullptr;
-    if (layer_fn_ && cache == nullptr) h = layer_fn_(*layer_ptrs_[l], h, rotary, mask);
-    else h = layer_ptrs_[l]->forward(h, rotary, mask, kc, vc, start);
+    h = layer_ptrs_[l]->forward(h, rotary, mask, kc, vc, start);
   }
   if (cache != nullptr) cache->length = start + T;
   return norm->forward(h);  // (B, T, D)

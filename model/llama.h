@@ -7,7 +7,6 @@
 // Dh head width, I MLP width, V vocabulary.
 #pragma once
 
-#include <functional>
 #include <vector>
 
 #include <torch/nn/module.h>
@@ -77,9 +76,6 @@ class LlamaModelImpl : public torch::nn::Module {
   // embeds (B, T, D) -> final-normed hidden states (B, T, D). With a cache, this step's
   // keys/values go to slots [cache->length, cache->length + T) and length advances.
   at::Tensor forward(const at::Tensor& embeds, const DecoderInputs& in, KvCache* cache);
-  // A decoder layer's forward can be replaced (training/ wraps it for recomputation).
-  using LayerFn = std::function<at::Tensor(LlamaDecoderLayerImpl&, const at::Tensor&, const Rotary&, const at::Tensor&)>;
-  void set_layer_fn(LayerFn fn) { layer_fn_ = std::move(fn); }
   LlamaConfig config;
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -87,7 +83,6 @@ class LlamaModelImpl : public torch::nn::Module {
 
  private:
   std::vector<LlamaDecoderLayerImpl*> layer_ptrs_;
-  LayerFn layer_fn_;
 };
 TORCH_MODULE(LlamaModel);
 

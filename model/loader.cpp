@@ -1,7 +1,6 @@
 // See loader.h.
 #include "model/loader.h"
 
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -52,14 +51,6 @@ std::string shape_str(at::IntArrayRef s) {
   std::ostringstream o;
   o << s;
   return o.str();
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw ModelLoadError(p.string() + ": cannot open");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 bool has_safetensors(const fs::path& dir) {
@@ -152,21 +143,19 @@ LoadedModel load_model(const fs::path& dir, const LoadOptions& o) {
   out.hub_layout = found.count("llm.embed_tokens.weight") && found.at("llm.embed_tokens.weight").key.rfind("model.language_model.", 0) == 0
                        ? "llava-hf (transformers >= 4.52 keys)"
                        : (c.image_merge == LlavaConfig::ImageMerge::kPlaceholder ? "original LLaVA" : "llava-hf / LLaMA");
-  fs::path image_dir = dir;
+  fs::path image_dir = dir;  // preprocessor_config.json: the model folder's, else the CLIP folder's
   if (c.has_vision && !vision_in_main && c.image_merge == LlavaConfig::ImageMerge::kPlaceholder) {
     const fs::path tower = resolve_vision_tower(dir, c, o);
     try {
       const int64_t feature_layer = c.vision.feature_layer;
-      c.vision = parse_clip_config_json(read_text(tower / "config.json"), (tower / "config.json").string());
+      c.vision = load_clip_config(tower);
       c.vision.feature_layer = feature_layer;
-    } catch (const ModelLoadError&) {
-      throw;
     } catch (const std::runtime_error& e) {
       throw ModelLoadError(e.what());
     }
     ckpts.push_back(open_checkpoint(tower));
     index_checkpoint(*ckpts.back(), tower.string(), found, unknown);
-    image_dir = tower;
+    if (!fs::exists(dir / "preprocessor_config.json")) image_dir = tower;
   }
   if (!unknown.empty())
     throw ModelLoadError("unexpected tensors that no LLaVA module owns: " + list_some(unknown) +
@@ -205,7 +194,6 @@ LoadedModel load_model(const fs::path& dir, const LoadOptions& o) {
 
   if (c.has_vision) {
     out.image = load_image_processor(image_dir, static_cast<int>(c.vision.image_size));
-    if (fs::exists(dir / "preprocessor_config.json")) out.image = load_image_processor(dir, static_cast<int>(c.vision.image_size));
     out.image.pad_to_square = c.pad_to_square;
     if (out.image.crop != c.vision.image_size)
       throw ModelLoadError((image_dir / "preprocessor_config.json").string() + ": crop_size " + std::to_string(out.image.crop) +

@@ -21,7 +21,6 @@ int main(int argc, char** argv) {
     std::cerr << "usage: generate_driver MODEL_DIR PROMPTS.safetensors MAX_NEW_TOKENS BATCH [BATCH ...]\n";
     return 2;
   }
-  at::set_num_threads(static_cast<int>(at::get_num_threads()));
   LoadedModel m = load_model(argv[1]);
   SafetensorsFile f(argv[2]);
   std::vector<std::vector<int64_t>> prompts;

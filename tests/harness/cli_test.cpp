@@ -10,25 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/harness/run_lnbench.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code;
-  std::string out;
-};
-
-Result run(const std::string& args, const std::string& stdin_file = "") {
-  std::string cmd = std::string(LNB_EXE) + " " + args + " 2>&1";
-  if (!stdin_file.empty()) cmd += " < " + stdin_file;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), out};
-}
+using lnb::test::Result;
+Result run(const std::string& args, const std::string& stdin_file = "") { return lnb::test::run_lnbench(args, stdin_file); }
 
 fs::path temp(const std::string& name, const std::string& text) {
   const fs::path dir = fs::temp_directory_path() / "lnb_cli_test";

@@ -1,9 +1,6 @@
 // `lnbench generate` end to end on the HF oracle's tiny models (tests/model/hf_oracle.py):
 // the dumped logits explain every generated token (greedy), the JSON and the dump agree,
 // and bad input is a clear error with exit code 2.
-#include <sys/wait.h>
-
-#include <array>
 #include <cstdio>
 #include <filesystem>
 
@@ -12,25 +9,15 @@
 #include <nlohmann/json.hpp>
 
 #include "model/safetensors.h"
+#include "tests/harness/run_lnbench.h"
 #include "tests/model/oracle_fixture.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(LNB_EXE) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  return {WEXITSTATUS(pclose(pipe)), out};
-}
+using lnb::test::Result;
+Result run(const std::string& args) { return lnb::test::run_lnbench(args); }
 
 fs::path fixtures() {
   std::string error;

@@ -14,7 +14,10 @@ Read by tests/model/tokenizer_test.cpp.
 """
 import json
 import os
+import re
+import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import hf_oracle  # noqa: E402
@@ -112,8 +115,6 @@ def main():
 def cross_check(goldens, tok_path):
     """transformers' tokenizer (legacy) must give the same chunk ids where both stacks apply."""
     try:
-        import shutil
-        import tempfile
         from transformers import AutoTokenizer
     except ImportError:
         return
@@ -125,7 +126,6 @@ def cross_check(goldens, tok_path):
         hf = AutoTokenizer.from_pretrained(d)
         import sentencepiece as spm
         sp = spm.SentencePieceProcessor(model_file=tok_path)
-        import re
         n = 0
         for g in goldens["cases"]:
             for seg in re.split(r"<image>|</s>|<s>|<unk>", g["prompt"]):

@@ -20,6 +20,7 @@ Models (all fp32, eager attention):
 import io
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -61,7 +62,7 @@ def tokenizer_image_token(sp, prompt):
     "</s>"/"<s>" in a chunk become special ids."""
     def tok(text):
         ids = [sp.bos_id()]
-        for part in __import__("re").split(r"(</s>|<s>|<unk>)", text):
+        for part in re.split(r"(</s>|<s>|<unk>)", text):
             if part == "</s>": ids.append(sp.eos_id())
             elif part == "<s>": ids.append(sp.bos_id())
             elif part == "<unk>": ids.append(sp.unk_id())

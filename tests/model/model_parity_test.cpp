@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -42,16 +43,19 @@ double max_abs(const at::Tensor& a, const at::Tensor& b) { return (a.to(at::kDou
 
 std::string read_prompt(const fs::path& dir) {
   std::ifstream in(dir / "ref.json");
+  return nlohmann::json::parse(in)["prompt"].get<std::string>();
+}
+
+// Replaces one exact snippet of a model folder's config.json.
+void edit_config(const fs::path& dir, const std::string& from, const std::string& to) {
+  std::ifstream in(dir / "config.json");
   std::stringstream s;
   s << in.rdbuf();
-  const std::string j = s.str();
-  const size_t a = j.find("\"prompt\": \"") + 11, b = j.find("\", \"image\"");
-  std::string raw = j.substr(a, b - a), out;
-  for (size_t i = 0; i < raw.size(); ++i) {  // JSON escapes used by the prompt: \n only
-    if (raw[i] == '\\' && i + 1 < raw.size() && raw[i + 1] == 'n') out += '\n', ++i;
-    else out += raw[i];
-  }
-  return out;
+  std::string cfg = s.str();
+  const size_t at = cfg.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  cfg.replace(at, from.size(), to);
+  std::ofstream(dir / "config.json") << cfg;
 }
 
 class HfParity : public ::testing::TestWithParam<std::string> {};
@@ -215,21 +219,10 @@ TEST(StrictLoader, MisshapedTensorNamesBothShapes) {
 
 TEST(StrictLoader, TokenizerLargerThanEmbeddingsIsRejected) {
   const fs::path d = copy_model("hf224", "vocab");
-  std::ifstream in(d / "config.json");
-  std::stringstream s;
-  s << in.rdbuf();
-  std::string cfg = s.str();
   // Shrink the model's vocabulary below the tokenizer's 400 pieces (tensors follow).
-  const size_t at = cfg.find("\"vocab_size\": 402");
-  ASSERT_NE(at, std::string::npos);
-  cfg.replace(at, 17, "\"vocab_size\": 300");
-  for (const auto& [from, to] : {std::pair<std::string, std::string>{"\"image_token_index\": 400", "\"image_token_index\": 298"},
-                                 {"\"pad_token_id\": 401", "\"pad_token_id\": 299"}}) {
-    const size_t p = cfg.find(from);
-    ASSERT_NE(p, std::string::npos) << from;
-    cfg.replace(p, from.size(), to);
-  }
-  std::ofstream(d / "config.json") << cfg;
+  edit_config(d, "\"vocab_size\": 402", "\"vocab_size\": 300");
+  edit_config(d, "\"image_token_index\": 400", "\"image_token_index\": 298");
+  edit_config(d, "\"pad_token_id\": 401", "\"pad_token_id\": 299");
   rewrite_weights(d, [](auto& t) {
     for (auto& [n, v] : t)
       if (n.find("embed_tokens") != std::string::npos || n.find("lm_head") != std::string::npos) v = v.narrow(0, 0, 300).clone();
@@ -246,14 +239,7 @@ TEST(StrictLoader, UnsupportedConfigAndMissingTowerAreClear) {
   EXPECT_NE(load_error(d).find("mm_vision_tower"), std::string::npos);
   fs::remove_all(d);
   const fs::path d2 = copy_model("hf224", "rope");
-  std::ifstream in(d2 / "config.json");
-  std::stringstream s;
-  s << in.rdbuf();
-  std::string cfg = s.str();
-  const size_t at = cfg.find("\"rope_type\": \"default\"");
-  ASSERT_NE(at, std::string::npos);
-  cfg.replace(at, 22, "\"rope_type\": \"yarn\"");
-  std::ofstream(d2 / "config.json") << cfg;
+  edit_config(d2, "\"rope_type\": \"default\"", "\"rope_type\": \"yarn\"");
   const std::string e = load_error(d2);
   EXPECT_NE(e.find("rope_parameters.rope_type"), std::string::npos) << e;
   fs::remove_all(d2);
