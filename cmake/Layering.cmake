@@ -1,5 +1,6 @@
 # Layering rule of DESIGN.md, enforced at configure time.
 #
+#   common    std + OpenSSL libcrypto (hashing)      no LibTorch; usable by every layer
 #   metrics   std + nlohmann_json                  no LibTorch
 #   tasks     metrics                              no LibTorch
 #   reports   std + nlohmann_json                  no LibTorch
@@ -12,13 +13,14 @@
 # FATAL_ERROR when a layer reaches a layer it may not use, or when a torch-free
 # layer reaches LibTorch. Used by the real build and by tests/cmake/layering.
 
-set(LNB_LAYER_ALLOWED_metrics  "")
-set(LNB_LAYER_ALLOWED_tasks    "metrics")
-set(LNB_LAYER_ALLOWED_reports  "")
-set(LNB_LAYER_ALLOWED_model    "")
-set(LNB_LAYER_ALLOWED_training "model")
-set(LNB_LAYER_ALLOWED_harness  "metrics;tasks;reports;model;training")
-set(LNB_LAYERS_WITHOUT_TORCH   "metrics;tasks;reports")
+set(LNB_LAYER_ALLOWED_common   "")
+set(LNB_LAYER_ALLOWED_metrics  "common")
+set(LNB_LAYER_ALLOWED_tasks    "common;metrics")
+set(LNB_LAYER_ALLOWED_reports  "common")
+set(LNB_LAYER_ALLOWED_model    "common")
+set(LNB_LAYER_ALLOWED_training "common;model")
+set(LNB_LAYER_ALLOWED_harness  "common;metrics;tasks;reports;model;training")
+set(LNB_LAYERS_WITHOUT_TORCH   "common;metrics;tasks;reports")
 # Anything whose name is in this list counts as LibTorch.
 set(LNB_TORCH_TARGET_NAMES "torch;torch_library;torch_cpu;torch_cuda;c10;c10_cuda;lnb_torch;lnb::torch;torchwheel")
 
