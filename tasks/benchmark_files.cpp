@@ -7,127 +7,11 @@
 #include <sstream>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
-#include <simdjson.h>
-
 #include "tasks/data_error.h"
+#include "tasks/json_fields.h"
 
 namespace lnb::tasks {
-namespace {
-
-using nlohmann::json;
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError({path.string(), 0, "", "a readable file", "cannot open it", "check the path"});
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-json parse_json(const fs::path& path) {
-  try {
-    return json::parse(read_all(path));
-  } catch (const json::exception& e) {  // parse_error, and out_of_range on numeric overflow
-    throw DataError({path.string(), 0, "", "valid JSON", e.what(), ""});
-  }
-}
-
-std::string kind_of(const json& j) { return std::string(j.type_name()) + " " + j.dump().substr(0, 60); }
-
-const json& field(const json& obj, const char* name, const fs::path& path, long line, const std::string& where) {
-  if (!obj.is_object()) throw DataError({path.string(), line, where, "an object", kind_of(obj), ""});
-  const auto it = obj.find(name);
-  if (it == obj.end()) throw DataError({path.string(), line, where + name, "a field '" + std::string(name) + "'", "none", ""});
-  return *it;
-}
-
-std::string string_field(const json& obj, const char* name, const fs::path& path, long line, const std::string& where) {
-  const json& v = field(obj, name, path, line, where);
-  if (!v.is_string()) throw DataError({path.string(), line, where + name, "a string", kind_of(v), ""});
-  return v.get<std::string>();
-}
-
-int64_t int_field(const json& obj, const char* name, const fs::path& path, long line, const std::string& where) {
-  const json& v = field(obj, name, path, line, where);
-  if (!v.is_number_integer()) throw DataError({path.string(), line, where + name, "an integer", kind_of(v), ""});
-  return v.get<int64_t>();
-}
-
-const json& array_field(const json& obj, const char* name, const fs::path& path) {
-  const json& v = field(obj, name, path, 0, "");
-  if (!v.is_array()) throw DataError({path.string(), 0, name, "an array", kind_of(v), ""});
-  return v;
-}
-
-// JSON lines: one object per non-blank line.
-std::vector<std::pair<long, json>> read_json_lines(const fs::path& path) {
-  std::istringstream in(read_all(path));
-  std::vector<std::pair<long, json>> out;
-  std::string line;
-  long n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      out.emplace_back(n, json::parse(line));
-    } catch (const json::exception& e) {  // parse_error, and out_of_range on numeric overflow
-      throw DataError({path.string(), n, "", "one JSON object per line", e.what(), ""});
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-namespace {
-
-// The caption files are the large ones (COCO: 25k references per split), so they are
-// parsed with simdjson's DOM (~1 GB/s) instead of nlohmann's (~30 MB/s).
-namespace sj = simdjson::dom;
-
-sj::element load_simdjson(sj::parser& parser, const fs::path& path) {
-  if (!fs::exists(path)) throw DataError({path.string(), 0, "", "a readable file", "no such file", "check the path"});
-  sj::element doc;
-  if (const auto err = parser.load(path.string()).get(doc); err != simdjson::SUCCESS)
-    throw DataError({path.string(), 0, "", "valid JSON", simdjson::error_message(err), ""});
-  return doc;
-}
-
-std::string sj_kind(const sj::element& e) {
-  std::ostringstream out;
-  out << e.type() << " " << simdjson::minify(e).substr(0, 60);
-  return out.str();
-}
-
-sj::element sj_field(const sj::element& obj, const char* name, const fs::path& path, const std::string& where) {
-  if (!obj.is_object()) throw DataError({path.string(), 0, where, "an object", sj_kind(obj), ""});
-  sj::element v;
-  if (obj[name].get(v) != simdjson::SUCCESS)
-    throw DataError({path.string(), 0, where + name, "a field '" + std::string(name) + "'", "none", ""});
-  return v;
-}
-
-std::string sj_id(const sj::element& obj, const char* name, const fs::path& path, const std::string& where) {
-  const sj::element v = sj_field(obj, name, path, where);
-  if (v.is_int64()) return std::to_string(int64_t(v));
-  if (v.is_uint64()) return std::to_string(uint64_t(v));
-  if (v.is_string()) return std::string(std::string_view(v));
-  throw DataError({path.string(), 0, where + name, "an integer or string id", sj_kind(v), ""});
-}
-
-std::string sj_string(const sj::element& obj, const char* name, const fs::path& path, const std::string& where) {
-  const sj::element v = sj_field(obj, name, path, where);
-  if (!v.is_string()) throw DataError({path.string(), 0, where + name, "a string", sj_kind(v), ""});
-  return std::string(std::string_view(v));
-}
-
-sj::array sj_array(const sj::element& v, const fs::path& path, const std::string& where) {
-  if (!v.is_array()) throw DataError({path.string(), 0, where, "an array", sj_kind(v), ""});
-  return sj::array(v);
-}
-
-}  // namespace
+using namespace json_fields;
 
 namespace {
 
@@ -195,17 +79,28 @@ CaptionInputs read_coco_caption_inputs(const fs::path& annotations, const fs::pa
   return out;
 }
 
-VqaInputs read_vqa_inputs(const fs::path& questions, const fs::path& annotations, const fs::path& results) {
+std::vector<VqaQuestionText> read_vqa_questions(const fs::path& questions) {
   const json qj = parse_json(questions);
   const json& qs = array_field(qj, "questions", questions);
-  std::unordered_map<int64_t, std::string> texts;
+  std::vector<VqaQuestionText> out;
+  out.reserve(qs.size());
   for (size_t i = 0; i < qs.size(); ++i) {
     const std::string w = "questions[" + std::to_string(i) + "].";
-    texts[int_field(qs[i], "question_id", questions, 0, w)] = string_field(qs[i], "question", questions, 0, w);
+    VqaQuestionText q;
+    q.question_id = int_field(qs[i], "question_id", questions, 0, w);
+    q.image_id = qs[i].contains("image_id") ? int_field(qs[i], "image_id", questions, 0, w) : -1;
+    q.question = string_field(qs[i], "question", questions, 0, w);
+    out.push_back(std::move(q));
   }
+  return out;
+}
+
+std::vector<metrics::VqaQuestion> read_vqa_annotations(const fs::path& annotations,
+                                                       const std::unordered_map<int64_t, std::string>& texts) {
   const json aj = parse_json(annotations);
   const json& anns = array_field(aj, "annotations", annotations);
-  VqaInputs out;
+  std::vector<metrics::VqaQuestion> out;
+  out.reserve(anns.size());
   std::unordered_map<int64_t, size_t> index;
   for (size_t i = 0; i < anns.size(); ++i) {
     const std::string w = "annotations[" + std::to_string(i) + "].";
@@ -235,11 +130,23 @@ VqaInputs read_vqa_inputs(const fs::path& questions, const fs::path& annotations
                         : static_cast<int64_t>(k + 1);
       q.answers.push_back(std::move(a));
     }
-    if (!index.emplace(q.question_id, out.questions.size()).second)
+    if (!index.emplace(q.question_id, out.size()).second)
       throw DataError({annotations.string(), 0, w + "question_id", "unique question ids", "a repeat of " + std::to_string(q.question_id), ""});
-    const auto t = texts.find(q.question_id);
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+VqaInputs read_vqa_inputs(const fs::path& questions, const fs::path& annotations, const fs::path& results) {
+  std::unordered_map<int64_t, std::string> texts;
+  for (auto& q : read_vqa_questions(questions)) texts[q.question_id] = std::move(q.question);
+  VqaInputs out;
+  out.questions = read_vqa_annotations(annotations, texts);
+  std::unordered_map<int64_t, size_t> index;
+  for (size_t i = 0; i < out.questions.size(); ++i) {
+    index.emplace(out.questions[i].question_id, i);
+    const auto t = texts.find(out.questions[i].question_id);
     out.question_texts.push_back(t == texts.end() ? "" : t->second);
-    out.questions.push_back(std::move(q));
   }
   const json rj = parse_json(results);
   if (!rj.is_array()) throw DataError({results.string(), 0, "", "a JSON list of {question_id, answer}", kind_of(rj), ""});

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "metrics/vqa.h"
@@ -28,6 +29,18 @@ CaptionInputs read_coco_caption_inputs(const fs::path& annotations, const fs::pa
 CaptionInputs read_coco_caption_inputs_all(const fs::path& annotations);
 
 // --- VQAv2 ------------------------------------------------------------------------
+struct VqaQuestionText {
+  int64_t question_id = 0;
+  int64_t image_id = -1;  // -1 when the file has none
+  std::string question;
+};
+// An official questions file ({"questions": [{image_id, question, question_id}]}), file order.
+std::vector<VqaQuestionText> read_vqa_questions(const fs::path& questions);
+// An official annotations file, file order; `texts` (question id -> text) derives a
+// missing question_type. Answer types must be yes/no, number or other.
+std::vector<metrics::VqaQuestion> read_vqa_annotations(const fs::path& annotations,
+                                                       const std::unordered_map<int64_t, std::string>& texts);
+
 struct VqaInputs {
   std::vector<metrics::VqaQuestion> questions;  // annotation order
   std::vector<std::string> question_texts;       // parallel; "" if not in the questions file
