@@ -37,6 +37,7 @@ void build_app(CLI::App& app, int& exit_code);
 // Torch-free subcommands; `exit_code` receives the result when one runs.
 void register_score(CLI::App& app, int& exit_code);
 void register_report(CLI::App& app, int& exit_code);
+void register_score_task(CLI::App* score, int& exit_code);  // `score task`, harness/score_task_command.cpp
 
 // In the plugin: replaces the torch stubs with the real subcommands and --version.
 void register_torch_commands(CLI::App& app, int& exit_code);

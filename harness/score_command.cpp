@@ -277,6 +277,8 @@ void register_score(CLI::App& app, int& exit_code) {
   mme->add_option("--results-dir", ma.dir, "folder with one <task>.txt per subtask (eval_tool format)")->required();
   mme->add_flag("--json", ma.json, "One JSON object");
   mme->callback([&exit_code] { guarded(exit_code, [] { return score_mme(ma.dir, ma.json); }); });
+
+  register_score_task(score, exit_code);
 }
 
 }  // namespace lnb::harness

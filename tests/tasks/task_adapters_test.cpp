@@ -1,6 +1,9 @@
 // Every adapter over the fixture benchmarks: request order and ids, exports byte for
 // byte and scores against gen_task_goldens.py, and Task::score equal to `lnbench score`
 // on the exported files.
+#include <algorithm>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "common/sha256.h"
@@ -242,6 +245,38 @@ TEST(SampleRecord, CarriesPromptHashAnswerAndScore) {
   EXPECT_EQ(rec["answer"], "Yes.");
   EXPECT_TRUE(rec.contains("correct"));
   EXPECT_TRUE(rec.contains("parsed_exact"));
+}
+
+TEST(ScoreTaskCli, ListsRequestsAndScoresAnswersIntoTheResultsLayout) {
+  FixtureCopy fx;
+  const fs::path data = fx.root() / "pope";
+  const auto listed = test::run_lnbench("score task pope --data " + data.string() + " --requests");
+  ASSERT_EQ(listed.code, 0) << listed.out;
+  auto [task, out] = load(fx, "pope", "pope");
+  EXPECT_EQ(static_cast<size_t>(std::count(listed.out.begin(), listed.out.end(), '\n')), task->requests().size());
+  EXPECT_EQ(json::parse(listed.out.substr(0, listed.out.find('\n')))["id"], task->requests()[0].id);
+
+  const auto answers = golden_answers("pope");
+  const fs::path file = fx.root() / "answers.jsonl";
+  {
+    std::ofstream f(file);
+    for (const auto& a : answers) f << json({{"id", a.id}, {"answer", a.text}}).dump() << "\n";
+  }
+  const auto scored = test::run_lnbench("score task pope --data " + data.string() + " --answers " + file.string() +
+                                        " --out " + (fx.root() / "res").string());
+  ASSERT_EQ(scored.code, 0) << scored.out;
+  const json metrics = read_json(fx.root() / "res" / "metrics.json");
+  EXPECT_EQ(metrics["schema"], "lnbench.metrics/1");
+  EXPECT_EQ(metrics["values"], json(task->score(answers).metrics["values"]));
+  EXPECT_EQ(metrics["fingerprint"], task->fingerprint());
+  const std::string samples = read_file(fx.root() / "res" / "samples.jsonl");
+  EXPECT_EQ(static_cast<size_t>(std::count(samples.begin(), samples.end(), '\n')), answers.size());
+  expect_exports_equal_goldens(task->export_submission(answers, fx.root() / "res" / "submission"));
+
+  std::ofstream(file, std::ios::app) << "{\"id\": 3}\n";
+  const auto bad = test::run_lnbench("score task pope --data " + data.string() + " --answers " + file.string());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("answers.jsonl:" + std::to_string(answers.size() + 1) + ": field 'id'"), std::string::npos) << bad.out;
 }
 
 }  // namespace

@@ -1,0 +1,121 @@
+// `lnbench score task TASK --data DIR ...`: a benchmark adapter without a model.
+// --requests prints the requests as JSON lines (id, split, image, turns, limits), so any
+// system can answer them; --answers FILE (JSON lines {"id", "answer"|"text"}) scores
+// those answers like `lnbench eval` would: metrics.json, samples.jsonl and the
+// benchmark's submission files under --out. Bad input -> exit 2 naming file and line.
+#include <fstream>
+#include <iostream>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/cli.h"
+#include "tasks/data_error.h"
+#include "tasks/json_fields.h"
+#include "tasks/task.h"
+
+namespace lnb::harness {
+namespace {
+
+using nlohmann::ordered_json;
+
+struct ScoreTaskArgs {
+  std::string task, data, answers, out, split;
+  int64_t limit = -1;
+  bool skip_bad = false, requests = false;
+  std::vector<std::string> files;
+};
+
+ordered_json turns_json(const tasks::Request& r) {
+  ordered_json turns = ordered_json::array();
+  for (const auto& t : r.turns)
+    turns.push_back({{"user", t.user}, {"assistant", t.assistant ? ordered_json(*t.assistant) : ordered_json(nullptr)}});
+  return turns;
+}
+
+// Without a model there is no chat template: samples.jsonl keeps the turns as text.
+std::string plain_prompt(const tasks::Request& r) {
+  std::string s;
+  for (const auto& t : r.turns) s += "USER: " + t.user + "\nASSISTANT:" + (t.assistant ? " " + *t.assistant + "\n" : "");
+  return s;
+}
+
+int run(const ScoreTaskArgs& a) {
+  tasks::TaskOptions o;
+  o.split = a.split;
+  if (a.limit >= 0) o.limit = a.limit;
+  o.skip_bad_samples = a.skip_bad;
+  for (const std::string& kv : a.files) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--file expects KEY=PATH, got '" + kv + "'");
+    o.files[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  auto task = tasks::make_task(a.task);
+  task->load(a.data, o);
+  if (a.requests) {
+    for (const auto& r : task->requests())
+      std::cout << ordered_json({{"id", r.id}, {"split", r.split}, {"image", r.image.string()}, {"turns", turns_json(r)},
+                                 {"max_new_tokens", r.max_new_tokens}}).dump(-1, ' ', false, ordered_json::error_handler_t::replace)
+                << "\n";
+    return kExitOk;
+  }
+  if (a.answers.empty()) throw std::invalid_argument("give --answers FILE to score, or --requests to list the requests");
+  std::vector<tasks::Answer> answers;
+  for (const auto& [line, j] : tasks::json_fields::read_json_lines(a.answers)) {
+    tasks::Answer ans;
+    ans.id = tasks::json_fields::string_field(j, "id", a.answers, line, "");
+    ans.text = tasks::json_fields::string_field(j, j.contains("answer") ? "answer" : "text", a.answers, line, "");
+    answers.push_back(std::move(ans));
+  }
+  const tasks::TaskScores s = task->score(answers);
+  if (!a.out.empty()) {
+    const std::filesystem::path out(a.out);
+    std::filesystem::create_directories(out);
+    std::unordered_map<std::string, const std::string*> by_id;
+    for (const auto& ans : answers) by_id[ans.id] = &ans.text;
+    std::ofstream samples(out / "samples.jsonl", std::ios::binary);
+    for (size_t i = 0; i < s.samples.size(); ++i) {
+      const auto& r = task->requests()[i];
+      samples << tasks::sample_record(r, plain_prompt(r), *by_id[r.id], s.samples[i])
+                     .dump(-1, ' ', false, ordered_json::error_handler_t::replace)
+              << "\n";
+    }
+    std::ofstream(out / "metrics.json", std::ios::binary) << s.metrics.dump(2) << "\n";
+    task->export_submission(answers, out / "submission");
+  }
+  std::cout << ordered_json({{"task", a.task}, {"n_samples", s.samples.size()}, {"values", s.metrics["values"]},
+                             {"unparseable_rate", s.metrics["unparseable_rate"]}, {"fingerprint", task->fingerprint()},
+                             {"skipped", s.metrics["skipped"]["count"]}})
+                   .dump(2)
+            << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_score_task(CLI::App* score, int& exit_code) {
+  static ScoreTaskArgs a;
+  CLI::App* t = score->add_subcommand("task", "A benchmark adapter without a model: list its requests or score answers");
+  t->add_option("task", a.task, "mme | vqav2 | coco | flickr30k | pope")->required();
+  t->add_option("--data", a.data, "the benchmark's folder as its authors distribute it")->required();
+  t->add_option("--answers", a.answers, "JSON lines {\"id\", \"answer\"} (or \"text\"), one per request");
+  t->add_option("--out", a.out, "write metrics.json, samples.jsonl and submission/ here");
+  t->add_option("--split", a.split, "task split (MME subtasks, POPE splits, VQAv2 val|test-dev|test, captions test|all|...)");
+  t->add_option("--limit", a.limit, "at least this many requests, whole images, deterministic");
+  t->add_option("--file", a.files, "KEY=PATH: replace one of the adapter's files (repeatable)");
+  t->add_flag("--skip-bad-samples", a.skip_bad, "count bad samples (missing image, ...) instead of failing");
+  t->add_flag("--requests", a.requests, "print the requests as JSON lines and exit");
+  t->callback([&exit_code] {
+    try {
+      exit_code = run(a);
+    } catch (const tasks::DataError& e) {
+      std::cerr << "lnbench score task: " << e.what() << "\n";
+      exit_code = kExitBadInput;
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "lnbench score task: " << e.what() << "\n";
+      exit_code = kExitBadInput;
+    }
+  });
+}
+
+}  // namespace lnb::harness
