@@ -9,10 +9,14 @@
 // input, 3 a subcommand that is not built yet, 4 a regression (report --fail-on-regression).
 #pragma once
 
+#include <iostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "tasks/data_error.h"
 
 namespace lnb::harness {
 
@@ -33,6 +37,21 @@ bool needs_torch(const std::string& first_arg);  // a torch subcommand, or --ver
 
 // The app with every subcommand; torch ones as stubs that ask for the plugin.
 void build_app(CLI::App& app, int& exit_code);
+
+// Runs a torch-free subcommand's `body`, turning bad input (DataError,
+// std::invalid_argument) into a message and exit code 2.
+template <typename F>
+void guarded(int& exit_code, F&& body, const char* command = "lnbench score") {
+  try {
+    exit_code = body();
+  } catch (const tasks::DataError& e) {
+    std::cerr << command << ": " << e.what() << "\n";
+    exit_code = kExitBadInput;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << command << ": " << e.what() << "\n";
+    exit_code = kExitBadInput;
+  }
+}
 
 // Torch-free subcommands; `exit_code` receives the result when one runs.
 void register_score(CLI::App& app, int& exit_code);

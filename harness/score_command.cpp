@@ -213,20 +213,6 @@ int score_mme(const std::string& dir, bool as_json) {
   return kExitOk;
 }
 
-// Runs `body`, turning bad input into a message and exit code 2.
-template <typename F>
-void guarded(int& exit_code, F&& body) {
-  try {
-    exit_code = body();
-  } catch (const tasks::DataError& e) {
-    std::cerr << "lnbench score: " << e.what() << "\n";
-    exit_code = kExitBadInput;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "lnbench score: " << e.what() << "\n";
-    exit_code = kExitBadInput;
-  }
-}
-
 }  // namespace
 
 void register_score(CLI::App& app, int& exit_code) {

@@ -105,17 +105,7 @@ void register_score_task(CLI::App* score, int& exit_code) {
   t->add_option("--file", a.files, "KEY=PATH: replace one of the adapter's files (repeatable)");
   t->add_flag("--skip-bad-samples", a.skip_bad, "count bad samples (missing image, ...) instead of failing");
   t->add_flag("--requests", a.requests, "print the requests as JSON lines and exit");
-  t->callback([&exit_code] {
-    try {
-      exit_code = run(a);
-    } catch (const tasks::DataError& e) {
-      std::cerr << "lnbench score task: " << e.what() << "\n";
-      exit_code = kExitBadInput;
-    } catch (const std::invalid_argument& e) {
-      std::cerr << "lnbench score task: " << e.what() << "\n";
-      exit_code = kExitBadInput;
-    }
-  });
+  t->callback([&exit_code] { guarded(exit_code, [] { return run(a); }, "lnbench score task"); });
 }
 
 }  // namespace lnb::harness

@@ -9,6 +9,7 @@
 
 #include "tasks/data_error.h"
 #include "tasks/json_fields.h"
+#include "tasks/text_util.h"
 
 namespace lnb::tasks {
 using namespace json_fields;
@@ -198,20 +199,8 @@ std::vector<PopeAnswer> read_pope_answers(const fs::path& path) {
 }
 
 std::vector<MmeLine> read_mme_task_file(const fs::path& path) {
-  const std::string raw = read_all(path);
   // Universal newlines (Python text mode): \r\n and \r become \n; lines keep it.
-  std::vector<std::string> lines;
-  std::string cur;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c == '\r') {
-      if (i + 1 < raw.size() && raw[i + 1] == '\n') ++i;
-      c = '\n';
-    }
-    cur += c;
-    if (c == '\n') lines.push_back(std::move(cur)), cur.clear();
-  }
-  if (!cur.empty()) lines.push_back(std::move(cur));
+  const std::vector<std::string> lines = split_lines(read_all(path), /*keep_ends=*/true);
   std::vector<MmeLine> out;
   for (size_t n = 0; n < lines.size(); ++n) {
     std::vector<std::string> fields;

@@ -12,6 +12,7 @@
 
 #include "metrics/caption_metrics.h"
 #include "metrics/ptb_tokenizer.h"
+#include "metrics/utf8.h"
 #include "tasks/data_error.h"
 #include "tasks/json_fields.h"
 #include "tasks/json_out.h"
@@ -93,7 +94,7 @@ class CaptionTask final : public Task {
     std::vector<std::string> cands;
     for (size_t i = 0; i < items_.size(); ++i) {
       refs.push_back(items_[i].refs);
-      cands.push_back(py_strip(*answers[i]));
+      cands.push_back(metrics::py_strip(*answers[i]));
     }
     auto refs_future = std::async(std::launch::async, [&refs] { return metrics::coco_tokenize_grouped(refs); });
     const std::vector<std::string> tok_cands = metrics::coco_tokenize(cands);
@@ -129,7 +130,7 @@ class CaptionTask final : public Task {
     for (size_t i = 0; i < items_.size(); ++i) {
       const ordered_json id = all_digits(items_[i].image_id) ? ordered_json(std::stoll(items_[i].image_id))
                                                              : ordered_json(items_[i].image_id);
-      results.push_back({{"image_id", id}, {"caption", py_strip(*answers[i])}});
+      results.push_back({{"image_id", id}, {"caption", metrics::py_strip(*answers[i])}});
       images.push_back({{"id", id}});
       for (const std::string& r : items_[i].refs) anns.push_back({{"image_id", id}, {"id", ++ann_id}, {"caption", r}});
     }

@@ -16,6 +16,7 @@
 
 #include "metrics/mme.h"
 #include "tasks/answer_parsers.h"
+#include "metrics/utf8.h"
 #include "tasks/data_error.h"
 #include "tasks/json_fields.h"
 #include "tasks/task.h"
@@ -131,7 +132,7 @@ class MmeTask final : public Task {
   }
 
  private:
-  static std::string response(const std::string& answer) { return one_line(py_strip(answer)); }
+  static std::string response(const std::string& answer) { return one_line(metrics::py_strip(answer)); }
   static std::string label(metrics::YesNo v) {
     return v == metrics::YesNo::kYes ? "yes" : v == metrics::YesNo::kNo ? "no" : "other";
   }
@@ -171,7 +172,7 @@ class MmeTask final : public Task {
     std::vector<std::pair<std::string, std::string>> out;
     const std::vector<std::string> lines = split_lines(json_fields::read_all(txt));
     for (size_t n = 0; n < lines.size(); ++n) {
-      const std::string line = py_strip(lines[n]);
+      const std::string line = metrics::py_strip(lines[n]);
       if (line.empty()) continue;
       const size_t tab = line.find('\t');
       if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos)
@@ -267,7 +268,7 @@ class MmeTask final : public Task {
       // convert_answer_to_mme.py: drop the short-answer words, strip, re-add the official
       // suffix, and try its double-space variant when the single-space one is unknown.
       std::string q = text;
-      if (q.find(kLlavaSuffixWords) != std::string::npos) q = py_strip(replace_all(q, kLlavaSuffixWords, ""));
+      if (q.find(kLlavaSuffixWords) != std::string::npos) q = metrics::py_strip(replace_all(q, kLlavaSuffixWords, ""));
       const std::string txt_name = image.stem().string() + ".txt";
       const auto& qas = gt_of(subtask, txt_name);
       auto lookup = [&](const std::string& s) -> const std::string* {

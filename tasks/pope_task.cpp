@@ -13,6 +13,7 @@
 #include "metrics/pope.h"
 #include "tasks/answer_parsers.h"
 #include "tasks/benchmark_files.h"
+#include "metrics/utf8.h"
 #include "tasks/data_error.h"
 #include "tasks/json_out.h"
 #include "tasks/task.h"
@@ -152,7 +153,7 @@ class PopeTask final : public Task {
     std::map<std::string, std::string> text;
     for (size_t i = 0; i < items_.size(); ++i)
       text[items_[i].split] += py_json_dumps({{"question_id", items_[i].question_id}, {"question", items_[i].question},
-                                              {"answer", py_strip(*answers[i])}}) + "\n";
+                                              {"answer", metrics::py_strip(*answers[i])}}) + "\n";
     std::vector<fs::path> written;
     for (const std::string& split : kSplits) {
       if (!text.count(split)) continue;

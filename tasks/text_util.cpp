@@ -3,17 +3,6 @@
 
 namespace lnb::tasks {
 
-namespace {
-bool is_py_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\x1c' || c == '\x1d' || c == '\x1e' || c == '\x1f'; }
-}  // namespace
-
-std::string py_strip(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && is_py_space(s[b])) ++b;
-  while (e > b && is_py_space(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
   std::string out;
   size_t pos = 0;
@@ -27,7 +16,7 @@ std::string replace_all(std::string_view s, std::string_view from, std::string_v
   return out;
 }
 
-std::vector<std::string> split_lines(std::string_view raw) {
+std::vector<std::string> split_lines(std::string_view raw, bool keep_ends) {
   std::vector<std::string> lines;
   std::string cur;
   bool pending = false;
@@ -35,6 +24,7 @@ std::vector<std::string> split_lines(std::string_view raw) {
     const char c = raw[i];
     if (c == '\r' || c == '\n') {
       if (c == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n') ++i;
+      if (keep_ends) cur += '\n';
       lines.push_back(std::move(cur));
       cur.clear();
       pending = false;

@@ -8,6 +8,7 @@
 
 #include "metrics/vqa.h"
 #include "tasks/benchmark_files.h"
+#include "metrics/utf8.h"
 #include "tasks/data_error.h"
 #include "tasks/json_out.h"
 #include "tasks/task.h"
@@ -154,7 +155,7 @@ class Vqav2Task final : public Task {
       // The official results format [{question_id, answer}], raw answers (the scorer normalizes).
       ordered_json res = ordered_json::array();
       for (size_t i = 0; i < answers.size(); ++i)
-        res.push_back({{"question_id", question_ids_[i]}, {"answer", py_strip(*answers[i])}});
+        res.push_back({{"question_id", question_ids_[i]}, {"answer", metrics::py_strip(*answers[i])}});
       const fs::path p = dir / ("vqav2_" + split_ + "_results.json");
       std::ofstream(p, std::ios::binary) << py_json_dumps(res);
       return {p};
