@@ -17,6 +17,47 @@ at::Tensor RMSNormImpl::forward(const at::Tensor& x) {
   return weight * (h * at::rsqrt(variance + options.eps())).to(x.scalar_type());
 }
 
+AdaptableLinearImpl::AdaptableLinearImpl(int64_t in, int64_t out) : in_features(in), out_features(out) {
+  weight = register_parameter("weight", at::empty({out, in}));
+  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));  // nn.Linear's default init
+}
+
+at::Tensor AdaptableLinearImpl::forward(const at::Tensor& x) {
+  at::Tensor y = at::linear(x, weight);
+  if (!has_lora()) return y;
+  const at::Tensor dropped = (lora_dropout > 0 && is_training()) ? at::dropout(x, lora_dropout, /*train=*/true) : x;
+  return y + lora_B->forward(lora_A->forward(dropped.to(lora_A->weight.scalar_type()))).to(y.scalar_type()) * lora_scaling;
+}
+
+void AdaptableLinearImpl::add_lora(int64_t rank, double alpha, double dropout) {
+  TORCH_CHECK(!has_lora(), "add_lora: the layer already has an adapter");
+  TORCH_CHECK(rank > 0 && rank <= std::min(in_features, out_features), "add_lora: rank ", rank, " outside [1, ",
+              std::min(in_features, out_features), "]");
+  const auto opts = at::TensorOptions().dtype(weight.scalar_type()).device(weight.device());
+  lora_A = register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(in_features, rank).bias(false)));
+  lora_B = register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(rank, out_features).bias(false)));
+  {
+    at::NoGradGuard no_grad;
+    lora_A->weight.set_data(lora_A->weight.to(opts));
+    lora_B->weight.set_data(at::zeros({out_features, rank}, opts));
+  }
+  lora_scaling = alpha / static_cast<double>(rank);
+  lora_dropout = dropout;
+}
+
+void AdaptableLinearImpl::merge_lora() {
+  if (!has_lora()) return;
+  {
+    at::NoGradGuard no_grad;
+    const at::Tensor delta = at::matmul(lora_B->weight.to(at::kFloat), lora_A->weight.to(at::kFloat)) * lora_scaling;
+    weight.add_(delta.to(weight.scalar_type()));  // (out, in)
+  }
+  unregister_module("lora_A");
+  unregister_module("lora_B");
+  lora_A = torch::nn::Linear{nullptr};
+  lora_B = torch::nn::Linear{nullptr};
+}
+
 Rotary rotary_tables(const at::Tensor& positions, int64_t head_dim, double theta) {
   TORCH_CHECK(positions.dim() == 2, "rotary_tables: positions must be (B, T)");
   TORCH_CHECK(head_dim % 2 == 0, "rotary_tables: head_dim must be even, got ", head_dim);

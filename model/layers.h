@@ -7,6 +7,7 @@
 #pragma once
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
 namespace lnb::model {
@@ -26,6 +27,29 @@ class RMSNormImpl : public torch::nn::Module {
   at::Tensor weight;  // (D)
 };
 TORCH_MODULE(RMSNorm);
+
+// A bias-free linear layer (the LLaMA block projections) that can carry a LoRA adapter,
+// as PEFT's lora.Linear: y = x W^T + B(A(dropout(x))) * scaling with A (r, in), B (out, r)
+// registered as submodules `lora_A`, `lora_B` — so the canonical names are
+// "...q_proj.lora_A.weight", PEFT's own keys after its "base_model.model." prefix.
+class AdaptableLinearImpl : public torch::nn::Module {
+ public:
+  AdaptableLinearImpl(int64_t in_features, int64_t out_features);
+  at::Tensor forward(const at::Tensor& x);  // (..., in) -> (..., out)
+
+  // PEFT's init_lora_weights=True: A kaiming_uniform(a=sqrt(5)) from the current default
+  // generator, B zeros (the adapter starts as the identity). scaling = alpha / rank.
+  void add_lora(int64_t rank, double alpha, double dropout);
+  bool has_lora() const { return !lora_A.is_empty(); }
+  // W += (B A) * scaling, then the adapter is removed (PEFT merge_and_unload).
+  void merge_lora();
+
+  int64_t in_features, out_features;
+  at::Tensor weight;  // (out, in)
+  torch::nn::Linear lora_A{nullptr}, lora_B{nullptr};
+  double lora_scaling = 0, lora_dropout = 0;
+};
+TORCH_MODULE(AdaptableLinear);
 
 // Rotary tables for the given positions: cos and sin, each (B, T, Dh) in fp32, HF layout
 // (the Dh/2 frequencies repeated twice), inv_freq = 1 / theta^(2i/Dh) computed in fp32.

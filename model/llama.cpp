@@ -3,6 +3,8 @@
 
 #include <ATen/ATen.h>
 
+#include "model/recompute.h"
+
 namespace lnb::model {
 
 KvCache::KvCache(const LlamaConfig& c, int64_t batch, int64_t cap, const at::TensorOptions& options) {
@@ -33,7 +35,7 @@ at::Tensor step_mask(const at::Tensor& valid, int64_t start, int64_t n_new) {
 
 LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c) : config(c) {
   const int64_t D = c.hidden_size, Dh = c.head_dim();
-  auto linear = [](int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)); };
+  auto linear = [](int64_t in, int64_t out) { return AdaptableLinear(in, out); };
   q_proj = register_module("q_proj", linear(D, c.n_heads * Dh));
   k_proj = register_module("k_proj", linear(D, c.n_kv_heads * Dh));
   v_proj = register_module("v_proj", linear(D, c.n_kv_heads * Dh));
@@ -57,7 +59,7 @@ at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const Rotary& rotary
 }
 
 LlamaMlpImpl::LlamaMlpImpl(const LlamaConfig& c) {
-  auto linear = [](int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)); };
+  auto linear = [](int64_t in, int64_t out) { return AdaptableLinear(in, out); };
   gate_proj = register_module("gate_proj", linear(c.hidden_size, c.intermediate_size));
   up_proj = register_module("up_proj", linear(c.hidden_size, c.intermediate_size));
   down_proj = register_module("down_proj", linear(c.intermediate_size, c.hidden_size));
@@ -111,7 +113,19 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const DecoderInputs
   for (size_t l = 0; l < layer_ptrs_.size(); ++l) {
     at::Tensor* kc = cache != nullptr ? &cache->k[l] : nullptr;
     at::Tensor* vc = cache != nullptr ? &cache->v[l] : nullptr;
-    h = layer_ptrs_[l]->forward(h, rotary, mask, kc, vc, start);
+    LlamaDecoderLayerImpl* layer = layer_ptrs_[l];
+    if (gradient_checkpointing && cache == nullptr && is_training() && at::GradMode::is_enabled()) {
+      std::vector<at::Tensor> trainable;
+      for (const at::Tensor& p : layer->parameters())
+        if (p.requires_grad()) trainable.push_back(p);
+      if (!trainable.empty() || h.requires_grad()) {
+        h = recompute_in_backward(
+            [layer, rotary, mask](const at::Tensor& x) { return layer->forward(x, rotary, mask, nullptr, nullptr, 0); }, h,
+            trainable);
+        continue;
+      }
+    }
+    h = layer->forward(h, rotary, mask, kc, vc, start);
   }
   if (cache != nullptr) cache->length = start + T;
   return norm->forward(h);  // (B, T, D)

@@ -41,7 +41,7 @@ class LlamaAttentionImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor* k_cache,
                      at::Tensor* v_cache, int64_t start);
   LlamaConfig config;
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  AdaptableLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 };
 TORCH_MODULE(LlamaAttention);
 
@@ -49,7 +49,7 @@ class LlamaMlpImpl : public torch::nn::Module {
  public:
   explicit LlamaMlpImpl(const LlamaConfig& c);
   at::Tensor forward(const at::Tensor& x);  // down(silu(gate(x)) * up(x))
-  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  AdaptableLinear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
 };
 TORCH_MODULE(LlamaMlp);
 
@@ -77,6 +77,9 @@ class LlamaModelImpl : public torch::nn::Module {
   // keys/values go to slots [cache->length, cache->length + T) and length advances.
   at::Tensor forward(const at::Tensor& embeds, const DecoderInputs& in, KvCache* cache);
   LlamaConfig config;
+  // Training only (is_training(), grad mode on, no cache): each decoder layer keeps just
+  // its input and recomputes its activations in backward (model/recompute.h).
+  bool gradient_checkpointing = false;
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   RMSNorm norm{nullptr};
