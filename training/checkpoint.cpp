@@ -1,0 +1,269 @@
+// See checkpoint.h. PEFT key rules: specs/model.md §4.5 (the adapter name removed,
+// "base_model.model." + the module path; LN tuning inserts "ln_tuning_layers" after the
+// targeted module; modules_to_save are saved under their plain path).
+#include "training/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <ATen/ATen.h>
+
+#include "common/sha256.h"
+#include "model/safetensors.h"
+
+namespace lnb::training {
+namespace fs = std::filesystem;
+namespace {
+
+bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+bool ends_with(const std::string& s, const std::string& p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+
+model::AdaptableLinearImpl* block_linear(model::LlamaDecoderLayerImpl& layer, const std::string& name) {
+  if (name == "q_proj") return layer.self_attn->q_proj.get();
+  if (name == "k_proj") return layer.self_attn->k_proj.get();
+  if (name == "v_proj") return layer.self_attn->v_proj.get();
+  if (name == "o_proj") return layer.self_attn->o_proj.get();
+  if (name == "gate_proj") return layer.mlp->gate_proj.get();
+  if (name == "up_proj") return layer.mlp->up_proj.get();
+  if (name == "down_proj") return layer.mlp->down_proj.get();
+  throw std::invalid_argument("LoRA target '" + name +
+                              "': expected one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj");
+}
+
+template <typename F>
+void for_each_layer(model::LlavaModel& m, F&& f) {
+  for (size_t i = 0; i < m->llm->layers->size(); ++i) f(*m->llm->layers->ptr<model::LlamaDecoderLayerImpl>(i));
+}
+
+// "model.language_model.layers.0.input_layernorm" for "llm.layers.0.input_layernorm".
+std::string hf_path(const std::string& canonical, bool has_vision) {
+  if (starts_with(canonical, "llm.")) return (has_vision ? "model.language_model." : "model.") + canonical.substr(4);
+  if (starts_with(canonical, "projector.")) return "model.multi_modal_projector." + canonical.substr(10);
+  if (canonical == "lm_head" || starts_with(canonical, "lm_head.")) return canonical;
+  throw std::invalid_argument("no PEFT key for tensor '" + canonical + "' (the vision tower never trains)");
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw std::runtime_error(p.string() + ": cannot open");
+  std::stringstream b;
+  b << in.rdbuf();
+  return b.str();
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(tmp.string() + ": cannot create");
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      throw std::runtime_error(tmp.string() + ": write failed");
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  fs::rename(tmp, path);
+}
+
+std::string model_fingerprint(const fs::path& dir) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && (name == "config.json" || ends_with(name, ".safetensors"))) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  common::Sha256 h;
+  for (const fs::path& f : files) h.update(f.filename().string() + '\0' + common::sha256_file(f).sha256 + '\n');
+  return h.hex_digest();
+}
+
+void inject_lora(model::LlavaModel& m, const LoraSpec& spec) {
+  for (const std::string& t : spec.targets) (void)block_linear(*m->llm->layers->ptr<model::LlamaDecoderLayerImpl>(0), t);
+  for_each_layer(m, [&](model::LlamaDecoderLayerImpl& layer) {
+    for (const std::string& t : spec.targets) block_linear(layer, t)->add_lora(spec.rank, spec.alpha, spec.dropout);
+  });
+}
+
+void merge_lora(model::LlavaModel& m) {
+  for_each_layer(m, [](model::LlamaDecoderLayerImpl& layer) {
+    for (const char* t : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"})
+      block_linear(layer, t)->merge_lora();
+  });
+}
+
+std::vector<std::pair<std::string, at::Tensor>> trained_tensors(model::LlavaModel& m) {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& item : m->named_parameters())
+    if (item.value().requires_grad()) out.emplace_back(item.key(), item.value().detach());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+std::string peft_key(const std::string& canonical, bool has_vision) {
+  return "base_model.model." + hf_path(canonical, has_vision);
+}
+
+void write_peft_adapter(const fs::path& dir, model::LlavaModel& m, const Strategy& strategy, const LoraSpec* lora,
+                        const std::string& base_model_name) {
+  const bool vision = m->config.has_vision;
+  const auto trained = trained_tensors(m);
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  nlohmann::ordered_json cfg;
+  if (strategy.lora) {
+    TORCH_CHECK(lora != nullptr, "write_peft_adapter: a LoRA strategy needs its LoraSpec");
+    std::set<std::string> to_save;
+    for (const auto& [name, t] : trained) {
+      tensors.emplace_back(peft_key(name, vision), t);
+      if (name.find(".lora_") != std::string::npos) continue;
+      if (starts_with(name, "projector.")) to_save.insert("multi_modal_projector");
+      else if (name == "llm.embed_tokens.weight") to_save.insert("embed_tokens");
+      else if (name == "lm_head.weight") to_save.insert("lm_head");
+      else throw std::invalid_argument("PEFT LoRA adapter: tensor '" + name + "' has no modules_to_save form");
+    }
+    std::string targets;
+    for (const std::string& t : lora->targets) targets += (targets.empty() ? "" : "|") + t;
+    cfg = {{"peft_type", "LORA"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model_name},
+           {"r", lora->rank}, {"lora_alpha", lora->alpha}, {"lora_dropout", lora->dropout}, {"bias", "none"}};
+    // A regex: a plain list would also match CLIP's q/k/v_proj inside the vision tower.
+    if (vision) cfg["target_modules"] = ".*language_model.*\\.(" + targets + ")";
+    else cfg["target_modules"] = lora->targets;
+    cfg["modules_to_save"] = to_save.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(to_save);
+    cfg.update({{"fan_in_fan_out", false}, {"use_rslora", false}, {"use_dora", false}, {"init_lora_weights", true},
+                {"inference_mode", true}, {"revision", nullptr}});
+  } else if (strategy.block_norms && !strategy.all_llm && strategy.block_linears.empty()) {
+    // The projector goes in modules_to_save (saved under its plain path), not as an LN
+    // target: PEFT < 0.21 and >= 0.21 disagree on where the adapter name sits in a nested
+    // target's keys ("ln_tuning_layers.linear_1.weight" vs "ln_tuning_layers.default.
+    // linear_1.weight"), while single-tensor targets and modules_to_save load in both.
+    std::set<std::string> targets, to_save;
+    for (const auto& [name, t] : trained) {
+      if (starts_with(name, "projector.")) {
+        to_save.insert("multi_modal_projector");
+        tensors.emplace_back(peft_key(name, vision), t);
+        continue;
+      }
+      const size_t dot = name.rfind('.');
+      const std::string module = name.substr(0, dot), param = name.substr(dot + 1);
+      targets.insert(module.substr(module.rfind('.') + 1));
+      tensors.emplace_back("base_model.model." + hf_path(module, vision) + ".ln_tuning_layers." + param, t);
+    }
+    cfg = {{"peft_type", "LN_TUNING"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model_name},
+           {"target_modules", targets}, {"exclude_modules", nullptr},
+           {"modules_to_save", to_save.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(to_save)},
+           {"inference_mode", true}, {"revision", nullptr}};
+  } else {
+    throw std::invalid_argument("strategy '" + strategy.name + "' has no PEFT adapter form (lora, ln and ln-simple do)");
+  }
+  fs::create_directories(dir);
+  model::save_safetensors(dir / "adapter_model.safetensors", tensors);
+  write_file_atomic(dir / "adapter_config.json", cfg.dump(2) + "\n");
+}
+
+void save_checkpoint(const fs::path& folder, model::LlavaModel& m, const nlohmann::json& meta, const Strategy& strategy,
+                     const LoraSpec* lora, bool peft, const std::vector<std::pair<std::string, at::Tensor>>& optimizer,
+                     const nlohmann::json& trainer_state) {
+  const fs::path tmp = folder.string() + ".tmp", old = folder.string() + ".old";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  std::map<std::string, std::string> metadata{{"format", "pt"}};
+  if (lora != nullptr && strategy.lora) {
+    metadata["lnbench.lora_rank"] = std::to_string(lora->rank);
+    metadata["lnbench.lora_alpha"] = std::to_string(lora->alpha);
+  }
+  model::save_safetensors(tmp / "model.safetensors", trained_tensors(m), metadata);
+  write_file_atomic(tmp / "meta.json", meta.dump(2) + "\n");
+  if (!optimizer.empty()) model::save_safetensors(tmp / "optimizer.safetensors", optimizer);
+  if (!trainer_state.is_null()) write_file_atomic(tmp / "trainer_state.json", trainer_state.dump(2) + "\n");
+  if (peft) write_peft_adapter(tmp / "peft", m, strategy, lora, meta.value("base_model", nlohmann::json::object()).value("path", ""));
+  // The previous checkpoint stays whole until the new one is in place.
+  fs::remove_all(old);
+  if (fs::exists(folder)) fs::rename(folder, old);
+  fs::rename(tmp, folder);
+  fs::remove_all(old);
+}
+
+nlohmann::json apply_delta(model::LoadedModel& m, const fs::path& checkpoint) {
+  nlohmann::json meta;
+  fs::path weights = checkpoint;
+  if (fs::is_directory(checkpoint)) {
+    if (fs::exists(checkpoint / "meta.json")) {
+      try {
+        meta = nlohmann::json::parse(read_text(checkpoint / "meta.json"));
+      } catch (const nlohmann::json::exception& e) {
+        throw model::ModelLoadError((checkpoint / "meta.json").string() + ": not valid JSON (" + e.what() + ")");
+      }
+    }
+    weights = checkpoint / "model.safetensors";
+  }
+  if (meta.is_object() && meta.contains("lora") && meta["lora"].is_object()) {
+    const nlohmann::json& l = meta["lora"];
+    LoraSpec spec;
+    try {
+      spec.rank = l.at("rank").get<int64_t>();
+      spec.alpha = l.at("alpha").get<double>();
+      spec.targets = l.at("targets").get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      throw model::ModelLoadError((checkpoint / "meta.json").string() + ": field 'lora': expected {rank, alpha, targets} (" +
+                                  e.what() + ")");
+    }
+    spec.dropout = 0;  // inference
+    inject_lora(m.model, spec);
+  }
+  model::apply_checkpoint(m.model, weights);
+  return meta;
+}
+
+void merge_checkpoint(const fs::path& base_dir, const fs::path& checkpoint, const fs::path& out_dir,
+                      const model::LoadOptions& load) {
+  model::LoadOptions o = load;
+  o.load_tokenizer = false;
+  o.checkpoint.clear();
+  model::LoadedModel m = model::load_model(base_dir, o);
+  const nlohmann::json meta = apply_delta(m, checkpoint);
+  merge_lora(m.model);
+  const model::SafetensorsCheckpoint base(base_dir);
+  auto params = m.model->named_parameters();
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  int64_t replaced = 0;
+  for (const std::string& key : base.names()) {
+    const std::optional<std::string> name = model::canonical_name(key);
+    const at::Tensor original = base.tensor(key);
+    at::Tensor* p = name && !name->empty() ? params.find(*name) : nullptr;
+    if (p != nullptr) {
+      tensors.emplace_back(key, p->detach().to(at::kCPU, original.scalar_type()));
+      ++replaced;
+    } else {
+      tensors.emplace_back(key, original);
+    }
+  }
+  fs::create_directories(out_dir);
+  for (const auto& e : fs::directory_iterator(base_dir)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_regular_file() || ends_with(name, ".safetensors") || name == "model.safetensors.index.json") continue;
+    fs::copy_file(e.path(), out_dir / name, fs::copy_options::overwrite_existing);
+  }
+  model::save_safetensors(out_dir / "model.safetensors", tensors);
+  nlohmann::ordered_json prov = {{"schema", "lnbench.merge/1"},
+                                 {"base_model", fs::absolute(base_dir).string()},
+                                 {"checkpoint", fs::absolute(checkpoint).string()},
+                                 {"strategy", meta.is_object() ? meta.value("strategy", "") : ""},
+                                 {"tensors_written", tensors.size()},
+                                 {"tensors_from_model", replaced}};
+  write_file_atomic(out_dir / "lnbench_merge.json", prov.dump(2) + "\n");
+}
+
+}  // namespace lnb::training

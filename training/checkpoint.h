@@ -1,0 +1,61 @@
+// Delta-only checkpoints and their PEFT twins. A checkpoint folder holds
+//   model.safetensors      the trained tensors only, canonical names (model/llava.h);
+//                          metadata lnbench.lora_rank / lnbench.lora_alpha when adapters
+//   meta.json              lnbench.checkpoint/1: base-model fingerprint, strategy, LoRA
+//                          spec, train options, step
+//   optimizer.safetensors  AdamW state by tensor name + trainer_state.json (resume only)
+//   peft/                  adapter_config.json + adapter_model.safetensors (lora, ln and
+//                          ln-simple), keys as PEFT saves them for transformers' llava
+// Base weights are never copied; `merge_checkpoint` writes a full HF checkpoint.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include "model/loader.h"
+#include "training/strategy.h"
+
+namespace lnb::training {
+
+// sha256 over config.json and every *.safetensors file of a model folder (name + digest,
+// sorted): what meta.json records and what "the same base model" means.
+std::string model_fingerprint(const std::filesystem::path& model_dir);
+
+// Injects LoRA adapters into the LLaMA block linears named by `spec.targets`; the
+// vision tower is never touched. Initialization draws from the default generator.
+void inject_lora(model::LlavaModel& m, const LoraSpec& spec);
+void merge_lora(model::LlavaModel& m);  // folds every adapter into its weight
+
+// The trainable tensors (requires_grad) of a model by canonical name, in name order.
+std::vector<std::pair<std::string, at::Tensor>> trained_tensors(model::LlavaModel& m);
+
+// Writes folder/model.safetensors + folder/meta.json (atomically: a temporary folder
+// renamed over `folder`); with `peft` also folder/peft/.
+void save_checkpoint(const std::filesystem::path& folder, model::LlavaModel& m, const nlohmann::json& meta,
+                     const Strategy& strategy, const LoraSpec* lora, bool peft,
+                     const std::vector<std::pair<std::string, at::Tensor>>& extra_files_tensors = {},
+                     const nlohmann::json& trainer_state = nullptr);
+
+// PEFT's key for a canonical tensor name: "base_model.model." + the module path in
+// transformers' LlavaForConditionalGeneration (>= 4.52 layout) or LlamaForCausalLM.
+std::string peft_key(const std::string& canonical, bool has_vision);
+void write_peft_adapter(const std::filesystem::path& dir, model::LlavaModel& m, const Strategy& strategy,
+                        const LoraSpec* lora, const std::string& base_model_name);
+
+// Applies a checkpoint folder (or a bare safetensors file) to a loaded model, injecting
+// the LoRA adapters its metadata describes first. Returns meta.json (null if absent).
+nlohmann::json apply_delta(model::LoadedModel& m, const std::filesystem::path& checkpoint);
+
+// base + delta -> a full HF checkpoint in the base's own key layout (LoRA merged),
+// with the base's other files (config, tokenizer, preprocessor) copied.
+void merge_checkpoint(const std::filesystem::path& base_dir, const std::filesystem::path& checkpoint,
+                      const std::filesystem::path& out_dir, const model::LoadOptions& load = {});
+
+// Writes `text` to `path` through a temporary file, fsync and rename.
+void write_file_atomic(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace lnb::training
