@@ -9,11 +9,11 @@ namespace lnb::harness {
 const std::vector<TorchSubcommand>& torch_subcommands() {
   static const std::vector<TorchSubcommand> k = {
       {"run", "Run the nightly strategy x task matrix from a config (resumes by default)", false},
-      {"train", "Train one strategy on instruction data", false},
+      {"train", "Train one strategy on instruction data", true},
       {"eval", "Evaluate a model (and checkpoint) on one task", false},
       {"generate", "Greedy generation for one image and prompt", true},
       {"params", "Exact parameter counts per strategy, no weights needed", true},
-      {"merge", "Write a full HF checkpoint from base + delta", false},
+      {"merge", "Write a full HF checkpoint from base + delta", true},
       {"demo", "The built-in default: the whole pipeline on shapes world", false},
       {"selfcheck", "Exercise every native dependency against a slow reference", true},
   };

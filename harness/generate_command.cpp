@@ -13,6 +13,7 @@
 #include "model/generate.h"
 #include "model/loader.h"
 #include "model/safetensors.h"
+#include "training/checkpoint.h"
 
 namespace lnb::harness {
 
@@ -35,7 +36,7 @@ void register_generate(CLI::App& app, int& exit_code) {
   static Args a;
   CLI::App* cmd = app.add_subcommand("generate", "Greedy generation for one image and prompt");
   cmd->add_option("--model", a.model, "Model folder (llava-hf, original LLaVA or LLaMA)")->required();
-  cmd->add_option("--checkpoint", a.checkpoint, "Trained tensors to apply on top (safetensors file or folder)");
+  cmd->add_option("--checkpoint", a.checkpoint, "Trained tensors to apply on top: a checkpoint folder (meta.json + model.safetensors) or a safetensors file");
   cmd->add_option("--vision-tower", a.vision_tower, "CLIP folder for original LLaVA (default: config's mm_vision_tower)");
   cmd->add_option("--image", a.image, "Image file; omit for a text-only prompt");
   cmd->add_option("--prompt", a.prompt, "User message; \"<image>\\n\" is prepended when it names no <image>")->required();
@@ -49,12 +50,12 @@ void register_generate(CLI::App& app, int& exit_code) {
   cmd->callback([&exit_code] {
     try {
       model::LoadOptions lo;
-      lo.checkpoint = a.checkpoint;
       lo.vision_tower = a.vision_tower;
       lo.dtype = parse_dtype(a.dtype);
       lo.device = c10::Device(a.device);
       const auto t0 = std::chrono::steady_clock::now();
       model::LoadedModel m = model::load_model(a.model, lo);
+      if (!a.checkpoint.empty()) training::apply_delta(m, a.checkpoint);  // LoRA adapters injected as meta.json says
       const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::string user = a.prompt;
       if (!a.image.empty() && user.find("<image>") == std::string::npos) user = "<image>\n" + user;

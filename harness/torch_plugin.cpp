@@ -10,12 +10,16 @@ namespace lnb::harness {
 void register_selfcheck(CLI::App& app, int& exit_code);
 void register_params(CLI::App& app, int& exit_code);
 void register_generate(CLI::App& app, int& exit_code);
+void register_train(CLI::App& app, int& exit_code);
+void register_merge(CLI::App& app, int& exit_code);
 std::string version_text();
 
 void register_torch_commands(CLI::App& app, int& exit_code) {
   register_selfcheck(app, exit_code);
   register_params(app, exit_code);
   register_generate(app, exit_code);
+  register_train(app, exit_code);
+  register_merge(app, exit_code);
   for (const TorchSubcommand& t : torch_subcommands()) {
     if (t.built) continue;
     CLI::App* cmd = app.add_subcommand(t.name, std::string(t.description) + " [not built yet]");
@@ -23,7 +27,7 @@ void register_torch_commands(CLI::App& app, int& exit_code) {
     const std::string name = t.name;
     cmd->callback([&exit_code, name] {
       std::cerr << "lnbench " << name << ": this subcommand is not built yet in this version of lnbench.\n"
-                << "  Built today: score, report, params, generate, selfcheck, --version. See README.md for the roadmap.\n";
+                << "  Built today: score, report, params, generate, train, merge, selfcheck, --version. See README.md for the roadmap.\n";
       exit_code = kExitNotBuilt;
     });
   }

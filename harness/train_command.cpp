@@ -1,0 +1,220 @@
+// `lnbench train`: one strategy on LLaVA instruction (or pretrain caption) data, the
+// options of training::TrainOptions declared once here as flags. `--lr` takes a list:
+// one run per rate in OUT/lr-<rate>/, the best kept by --select (a validation-loss or,
+// later, a task metric) and named in OUT/sweep.json. Progress: a bar on a TTY, one JSON
+// event per line otherwise, rank 0 only.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/cli.h"
+#include "model/loader.h"
+#include "training/checkpoint.h"
+#include "training/data.h"
+#include "training/distributed.h"
+#include "training/trainer.h"
+
+namespace lnb::harness {
+namespace {
+
+std::string fmt_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "--:--";
+  const auto t = static_cast<int64_t>(s + 0.5);
+  std::ostringstream o;
+  if (t >= 3600) o << t / 3600 << ":" << std::setw(2) << std::setfill('0') << (t / 60) % 60;
+  else o << t / 60;
+  o << ":" << std::setw(2) << std::setfill('0') << t % 60;
+  return o.str();
+}
+
+// Rank 0's per-step report: a redrawn bar on a terminal, JSON lines in logs.
+class Progress {
+ public:
+  Progress(bool quiet, std::string label) : quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0), label_(std::move(label)) {}
+  void operator()(const training::StepRecord& r, int64_t total) {
+    if (quiet_) return;
+    elapsed_ += r.seconds;
+    ++seen_;
+    const double rate = elapsed_ > 0 ? static_cast<double>(seen_) / elapsed_ : 0;
+    const double eta = rate > 0 ? static_cast<double>(total - r.step) / rate : -1;
+    if (tty_) {
+      const int width = 24, filled = static_cast<int>(width * r.step / std::max<int64_t>(total, 1));
+      std::fprintf(stderr, "\r%s [%s%s] %lld/%lld  %.2f step/s  ETA %s  loss %.4f  lr %.2e ", label_.c_str(),
+                   std::string(static_cast<size_t>(filled), '#').c_str(), std::string(static_cast<size_t>(width - filled), ' ').c_str(),
+                   static_cast<long long>(r.step), static_cast<long long>(total), rate, fmt_duration(eta).c_str(), r.loss, r.lr);
+      if (r.step == total) std::fprintf(stderr, "\n");
+    } else {
+      nlohmann::ordered_json j = {{"event", "train_step"}, {"run", label_}, {"step", r.step}, {"total_steps", total},
+                                  {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm}, {"tokens", r.tokens},
+                                  {"seconds", r.seconds}, {"eta_seconds", eta}};
+      std::cerr << j.dump() << "\n";
+    }
+  }
+
+ private:
+  bool quiet_, tty_;
+  std::string label_;
+  double elapsed_ = 0;
+  int64_t seen_ = 0;
+};
+
+std::vector<double> parse_rates(const std::string& text) {
+  std::vector<double> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    char* end = nullptr;
+    const double v = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != '\0' || !std::isfinite(v) || v < 0)
+      throw std::invalid_argument("--lr: expected a rate or a comma-separated list of rates, found '" + item + "'");
+    out.push_back(v);
+  }
+  if (out.empty()) throw std::invalid_argument("--lr: expected at least one rate");
+  return out;
+}
+
+std::string rate_name(double lr) {
+  std::ostringstream o;
+  o << std::setprecision(3) << lr;
+  return "lr-" + o.str();
+}
+
+}  // namespace
+
+void register_train(CLI::App& app, int& exit_code) {
+  struct Args {
+    training::TrainOptions o;
+    std::string model, vision_tower, data, images, out, init, lr = "2e-5", lora_targets, no_decay;
+    bool no_resume = false, no_peft = false, quiet = false;
+  };
+  static Args a;
+  training::TrainOptions& o = a.o;
+  CLI::App* cmd = app.add_subcommand("train", "Train one strategy on instruction data");
+  cmd->add_option("--model", a.model, "Base model folder (llava-hf, original LLaVA or LLaMA)")->required();
+  cmd->add_option("--vision-tower", a.vision_tower, "CLIP folder for original LLaVA");
+  cmd->add_option("--strategy", o.strategy, "full | lora | attn-qv | attn-mlp | ln | ln-simple | connector (default ln)");
+  cmd->add_option("--data", a.data, "LLaVA JSON: [{id, image, conversations: [{from, value}]}]")->required();
+  cmd->add_option("--images", a.images, "Folder the samples' image paths are relative to");
+  cmd->add_option("--out", a.out, "Output folder: checkpoint/, train.json (resumed when it holds a checkpoint)")->required();
+  cmd->add_option("--init-checkpoint", a.init, "A checkpoint applied before training (e.g. the stage-1 connector)");
+  cmd->add_option("--template", o.template_name, "vicuna_v1 (default) | llava_llama_2 | plain (pretrain captions)");
+  cmd->add_option("--lr", a.lr, "Learning rate, or a comma-separated list for a sweep (default 2e-5)");
+  cmd->add_option("--epochs", o.epochs, "Passes over the data (default 1)");
+  cmd->add_option("--max-steps", o.max_steps, "Stop after this many optimizer steps (overrides --epochs)");
+  cmd->add_option("--batch-size", o.batch_size, "Samples per micro-batch per process (default 4)");
+  cmd->add_option("--grad-accum", o.grad_accum, "Micro-batches per optimizer step (default 1)");
+  cmd->add_option("--max-length", o.max_length, "Tokens per sample after image expansion (default 2048)");
+  cmd->add_option("--seed", o.seed, "Seed of init, shuffling and dropout (default 42)");
+  cmd->add_option("--warmup-ratio", o.optim.warmup_ratio, "Cosine schedule warmup fraction (default 0.03)");
+  cmd->add_option("--weight-decay", o.optim.weight_decay, "AdamW weight decay (default 0)");
+  cmd->add_option("--no-decay", a.no_decay, "Comma-separated name parts excluded from decay (default bias,norm)");
+  cmd->add_option("--adam-beta1", o.optim.beta1, "AdamW beta1 (default 0.9)");
+  cmd->add_option("--adam-beta2", o.optim.beta2, "AdamW beta2 (default 0.999)");
+  cmd->add_option("--adam-eps", o.optim.eps, "AdamW epsilon (default 1e-8)");
+  cmd->add_option("--max-grad-norm", o.optim.max_grad_norm, "Global gradient-norm clip, 0 = off (default 1.0)");
+  cmd->add_option("--lora-rank", o.lora.rank, "LoRA rank (default 64)");
+  cmd->add_option("--lora-alpha", o.lora.alpha, "LoRA alpha (default 16)");
+  cmd->add_option("--lora-dropout", o.lora.dropout, "LoRA dropout (default 0.05)");
+  cmd->add_option("--lora-targets", a.lora_targets, "Comma-separated block linears (default all seven)");
+  cmd->add_flag("--gradient-checkpointing", o.gradient_checkpointing, "Recompute decoder-layer activations in backward");
+  cmd->add_flag("--tf32", o.tf32, "Allow TF32 matmuls on CUDA");
+  cmd->add_option("--dtype", o.dtype, "fp32 (default) | bf16 | fp16 (CUDA)");
+  cmd->add_option("--device", o.device, "cpu (default) | cuda | cuda:N (under torchrun: cuda:LOCAL_RANK)");
+  cmd->add_option("--save-every", o.save_every, "Checkpoint every N optimizer steps (default: at the end)");
+  cmd->add_flag("--no-resume", a.no_resume, "Start over even when --out holds a checkpoint");
+  cmd->add_flag("--no-peft", a.no_peft, "Do not write the PEFT adapter next to the checkpoint");
+  cmd->add_flag("--quiet", a.quiet, "No progress output");
+  cmd->callback([&exit_code] {
+    try {
+      training::TrainOptions opt = a.o;
+      opt.model_dir = a.model;
+      opt.vision_tower = a.vision_tower;
+      opt.data_file = a.data;
+      opt.image_dir = a.images;
+      opt.init_checkpoint = a.init;
+      opt.resume = !a.no_resume;
+      opt.peft_adapter = !a.no_peft;
+      auto split = [](const std::string& s) {
+        std::vector<std::string> v;
+        std::stringstream in(s);
+        for (std::string x; std::getline(in, x, ',');)
+          if (!x.empty()) v.push_back(x);
+        return v;
+      };
+      if (!a.lora_targets.empty()) opt.lora.targets = split(a.lora_targets);
+      if (!a.no_decay.empty()) opt.optim.no_decay = split(a.no_decay);
+      const training::DistEnv env = training::dist_env();
+      if (env.world_size > 1 && opt.device.rfind("cuda", 0) == 0) opt.device = "cuda:" + std::to_string(env.local_rank);
+      training::Dist dist(env, c10::Device(opt.device));
+      const std::vector<double> rates = parse_rates(a.lr);
+      nlohmann::ordered_json sweep = {{"schema", "lnbench.sweep/1"}, {"select", "final_loss"}, {"runs", nlohmann::json::array()}};
+      double best = std::numeric_limits<double>::infinity();
+      for (double lr : rates) {
+        training::TrainOptions run = opt;
+        run.optim.lr = lr;
+        run.out_dir = rates.size() == 1 ? std::filesystem::path(a.out) : std::filesystem::path(a.out) / rate_name(lr);
+        Progress progress(a.quiet || !dist.is_main(), rates.size() == 1 ? opt.strategy : opt.strategy + " " + rate_name(lr));
+        const nlohmann::json j = training::train(run, dist, std::ref(progress));
+        const auto& curve = j["loss_curve"];
+        const double final_loss = curve.empty() ? std::numeric_limits<double>::infinity() : curve.back()["loss"].get<double>();
+        sweep["runs"].push_back({{"lr", lr}, {"out", run.out_dir.string()}, {"final_loss", final_loss}});
+        if (final_loss < best) best = final_loss, sweep["best"] = {{"lr", lr}, {"out", run.out_dir.string()}};
+        if (dist.is_main() && a.quiet == false && rates.size() == 1)
+          std::cout << "trained " << opt.strategy << ": " << j["trainable_params"] << " trainable of " << j["total_params"]
+                    << ", peak " << j["peak_train_memory_bytes"] << " bytes, final loss " << final_loss << " -> " << a.out << "\n";
+      }
+      if (rates.size() > 1 && dist.is_main()) {
+        training::write_file_atomic(std::filesystem::path(a.out) / "sweep.json", sweep.dump(2) + "\n");
+        std::cout << sweep.dump(2) << "\n";
+      }
+      exit_code = kExitOk;
+    } catch (const training::TrainDataError& e) {
+      std::cerr << "lnbench train: " << e.what() << "\n";
+      exit_code = kExitBadInput;
+    } catch (const training::TrainingDiverged& e) {
+      std::cerr << "lnbench train: " << e.what() << "\n";
+      exit_code = kExitFailure;
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "lnbench train: " << e.what() << "\n";
+      exit_code = kExitBadInput;
+    } catch (const model::ModelLoadError& e) {
+      std::cerr << "lnbench train: " << e.what() << "\n";
+      exit_code = kExitBadInput;
+    } catch (const std::exception& e) {
+      std::cerr << "lnbench train: " << e.what() << "\n";
+      exit_code = kExitFailure;
+    }
+  });
+}
+
+void register_merge(CLI::App& app, int& exit_code) {
+  struct Args {
+    std::string model, checkpoint, out, vision_tower;
+  };
+  static Args a;
+  CLI::App* cmd = app.add_subcommand("merge", "Write a full HF checkpoint from base + delta");
+  cmd->add_option("--model", a.model, "Base model folder")->required();
+  cmd->add_option("--checkpoint", a.checkpoint, "Checkpoint folder written by lnbench train")->required();
+  cmd->add_option("--out", a.out, "Output folder: the base's files with model.safetensors merged")->required();
+  cmd->add_option("--vision-tower", a.vision_tower, "CLIP folder for original LLaVA");
+  cmd->callback([&exit_code] {
+    try {
+      model::LoadOptions lo;
+      lo.vision_tower = a.vision_tower;
+      training::merge_checkpoint(a.model, a.checkpoint, a.out, lo);
+      std::cout << "merged " << a.checkpoint << " into " << a.out << "\n";
+      exit_code = kExitOk;
+    } catch (const std::exception& e) {
+      std::cerr << "lnbench merge: " << e.what() << "\n";
+      exit_code = kExitBadInput;
+    }
+  });
+}
+
+}  // namespace lnb::harness

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Reference computations for training/, by the libraries lnbench must agree with.
+
+  train_oracle.py adamw OUT.safetensors
+      torch.optim.AdamW (param groups: decay 0.1 / excluded 0) for 5 steps under
+      transformers' get_cosine_schedule_with_warmup(10 steps, 3 warmup), gradients drawn
+      from a fixed seed; writes the initial params, the gradients, the params after the
+      5 steps and the schedule's multipliers.
+  train_oracle.py labels DATA.json TOKENIZER.model TEMPLATE OUT.json
+      LLaVA's preprocess_v1 / preprocess_llama_2 / preprocess_plain (llava/train/train.py)
+      over the slow LLaMA tokenizer semantics: input_ids and labels per sample.
+  train_oracle.py peft BASE_DIR ADAPTER_DIR MERGED_DIR OUT.safetensors
+      transformers' LlavaForConditionalGeneration + PeftModel.from_pretrained(adapter) and
+      the merged folder loaded alone: prompt logits of BASE_DIR/ref.safetensors' prompt
+      and image, and PEFT's trainable-parameter count of the adapter (is_trainable=True).
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+from safetensors.torch import load_file, save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "oracles"))
+sys.path.insert(0, os.path.join(HERE, "..", "model"))
+
+IGNORE = -100
+IMAGE_SLOT = -200
+
+
+def adamw(out):
+    from transformers import get_cosine_schedule_with_warmup
+    g = torch.Generator().manual_seed(7)
+    shapes = {"a.weight": (5, 3), "b.norm.weight": (4,), "c.bias": (3,)}
+    params = {k: torch.randn(s, generator=g, dtype=torch.float32) for k, s in shapes.items()}
+    ref = {"init." + k: v.clone() for k, v in params.items()}
+    live = {k: torch.nn.Parameter(v.clone()) for k, v in params.items()}
+    decay = [live["a.weight"]]
+    no_decay = [live["b.norm.weight"], live["c.bias"]]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=1e-2, betas=(0.9, 0.999), eps=1e-8, foreach=False)
+    sched = get_cosine_schedule_with_warmup(opt, num_warmup_steps=math.ceil(10 * 0.3), num_training_steps=10)
+    mults = []
+    for step in range(5):
+        mults.append(sched.get_last_lr()[0] / 1e-2)
+        for k, p in live.items():
+            grad = torch.randn(p.shape, generator=g, dtype=torch.float32)
+            ref[f"grad.{k}.{step}"] = grad.clone()
+            p.grad = grad
+        opt.step()
+        sched.step()
+    for k, p in live.items():
+        ref["final." + k] = p.detach().clone()
+    ref["multipliers"] = torch.tensor(mults, dtype=torch.float64)
+    save_file(ref, out)
+
+
+def labels(data_file, tokenizer_file, template, out):
+    import sentencepiece as spm
+    from hf_oracle import tokenizer_image_token
+    from llava_conversation import get_prompt
+    sp = spm.SentencePieceProcessor(model_file=tokenizer_file)
+
+    def tok(text, has_image):
+        ids = tokenizer_image_token(sp, text)
+        if not has_image:
+            assert IMAGE_SLOT not in ids
+        return ids
+
+    results = []
+    for source in json.load(open(data_file)):
+        convs = [dict(c) for c in source["conversations"]]
+        has_image = "image" in source
+        if has_image:  # preprocess_multimodal (mm_use_im_start_end False)
+            for c in convs:
+                if "<image>" in c["value"]:
+                    c["value"] = ("<image>\n" + c["value"].replace("<image>", "").strip()).strip()
+        if template == "plain":  # preprocess_plain
+            head = "<image>" if has_image else ""
+            conversation = head + convs[1]["value"] + "\n"
+            ids = tok(conversation, has_image)
+            target = list(ids)
+            for i in range(len(tok(head, has_image))):
+                target[i] = IGNORE
+            results.append({"id": source["id"], "input_ids": ids, "labels": target})
+            continue
+        roles = ("USER", "ASSISTANT")
+        messages = [(roles[i % 2], c["value"]) for i, c in enumerate(convs)]
+        conversation = get_prompt(template, messages)
+        ids = tok(conversation, has_image)
+        target = list(ids)
+        sep = " ASSISTANT: " if template == "vicuna_v1" else "[/INST] "
+        rounds = conversation.split("</s>")
+        cur_len = 1
+        target[:cur_len] = [IGNORE] * cur_len
+        for i, rou in enumerate(rounds):
+            if rou == "":
+                break
+            parts = rou.split(sep)
+            if len(parts) != 2:
+                break
+            parts[0] += sep
+            round_len = len(tok(rou, has_image))
+            instruction_len = len(tok(parts[0], has_image)) - 2
+            for k in range(cur_len, min(cur_len + instruction_len, len(target))):
+                target[k] = IGNORE
+            cur_len += round_len
+        for k in range(cur_len, len(target)):
+            target[k] = IGNORE
+        mismatch = cur_len != len(ids)
+        if mismatch:
+            target = [IGNORE] * len(ids)
+        results.append({"id": source["id"], "input_ids": ids, "labels": target, "mismatch": mismatch})
+    json.dump(results, open(out, "w"))
+
+
+def peft_logits(base_dir, adapter_dir, merged_dir, out):
+    from peft import PeftModel
+    from transformers import LlavaForConditionalGeneration
+    ref = load_file(os.path.join(base_dir, "ref.safetensors"))
+    n_patches = json.load(open(os.path.join(base_dir, "ref.json")))["n_patches"]
+    config = json.load(open(os.path.join(base_dir, "config.json")))
+    image_token = config["image_token_index"] if "image_token_index" in config else config["image_token_id"]
+    ids = []
+    for t in ref["prompt_ids"].tolist():
+        ids += [image_token] * n_patches if t == IMAGE_SLOT else [t]
+    input_ids = torch.tensor([ids])
+    pv = ref["pixel_values.wide"].unsqueeze(0)
+    result = {}
+    with torch.no_grad():
+        base = LlavaForConditionalGeneration.from_pretrained(base_dir, torch_dtype=torch.float32, attn_implementation="eager")
+        model = PeftModel.from_pretrained(base, adapter_dir, is_trainable=True)
+        trainable, total = model.get_nb_trainable_parameters()
+        model.eval()
+        result["peft_logits"] = model(input_ids=input_ids, pixel_values=pv).logits[0].contiguous()
+        merged = LlavaForConditionalGeneration.from_pretrained(merged_dir, torch_dtype=torch.float32,
+                                                               attn_implementation="eager")
+        merged.eval()
+        result["merged_logits"] = merged(input_ids=input_ids, pixel_values=pv).logits[0].contiguous()
+    result["peft_trainable"] = torch.tensor([trainable], dtype=torch.int64)
+    save_file(result, out)
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "adamw":
+        adamw(sys.argv[2])
+    elif cmd == "labels":
+        labels(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
+    elif cmd == "peft":
+        peft_logits(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
+    else:
+        sys.exit("unknown command " + cmd)
