@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "harness/cli.h"
+#include "training/memory.h"
 
 namespace lnb::harness {
 
@@ -45,4 +46,20 @@ extern "C" __attribute__((visibility("default"))) int lnb_torch_main(int argc, c
   register_report(app, exit_code);
   register_torch_commands(app, exit_code);
   return run_app(app, exit_code, argc, argv);
+}
+
+// The counting CPU allocator for other processes' use (tests/bench/train_compare.py loads
+// this library with ctypes so PEFT's training steps are measured by the same counter as
+// lnbench's). Bytes of live tensors; peak since the last reset.
+extern "C" __attribute__((visibility("default"))) void lnb_memory_install() {
+  lnb::training::install_counting_cpu_allocator();
+}
+extern "C" __attribute__((visibility("default"))) long long lnb_memory_peak_bytes() {
+  return lnb::training::read_memory(c10::Device(c10::kCPU)).peak_bytes;
+}
+extern "C" __attribute__((visibility("default"))) long long lnb_memory_live_bytes() {
+  return lnb::training::read_memory(c10::Device(c10::kCPU)).live_bytes;
+}
+extern "C" __attribute__((visibility("default"))) void lnb_memory_reset_peak() {
+  lnb::training::reset_peak_memory(c10::Device(c10::kCPU));
 }

@@ -360,9 +360,11 @@ StepRecord Trainer::step(int64_t s) {
     const at::Tensor embeds = m_.model->embed(b.ids, b.image_mask, image_embeds(b));
     const at::Tensor logits = m_.model->logits(embeds, {b.positions, {}}, nullptr);  // (B, T, V) fp32
     const int64_t V = logits.size(-1);
-    const at::Tensor sum = at::cross_entropy_loss(logits.narrow(1, 0, logits.size(1) - 1).reshape({-1, V}),
-                                                  b.labels.narrow(1, 1, b.labels.size(1) - 1).reshape({-1}), {},
-                                                  at::Reduction::Sum, kIgnore);
+    // Shift the labels, not the logits (as transformers' ForCausalLMLoss): slicing the
+    // (B, T, V) logits would copy them, and their gradient, once more.
+    const at::Tensor next = at::cat({b.labels.narrow(1, 1, b.labels.size(1) - 1),
+                                     at::full({b.labels.size(0), 1}, kIgnore, b.labels.options())}, 1);  // (B, T)
+    const at::Tensor sum = at::cross_entropy_loss(logits.view({-1, V}), next.view({-1}), {}, at::Reduction::Sum, kIgnore);
     // A micro-batch that no trained tensor touches (text-only rows under `connector`)
     // adds to the loss but has no gradient.
     if (sum.requires_grad()) (sum / denom).backward();
@@ -440,7 +442,8 @@ nlohmann::json Trainer::report() const {
   nlohmann::json curve = nlohmann::json::array();
   for (const StepRecord& r : curve_) {
     step_mean += r.seconds / static_cast<double>(curve_.size());
-    curve.push_back({{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm}, {"tokens", r.tokens}});
+    curve.push_back({{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm}, {"tokens", r.tokens},
+                     {"seconds", r.seconds}});
   }
   nlohmann::ordered_json j = {
       {"schema", "lnbench.train/1"},
