@@ -17,14 +17,6 @@
 
 namespace lnb::harness {
 
-namespace {
-c10::ScalarType parse_dtype(const std::string& s) {
-  if (s == "fp32") return c10::kFloat;
-  if (s == "bf16") return c10::kBFloat16;
-  if (s == "fp16") return c10::kHalf;
-  throw std::invalid_argument("--dtype: expected fp32, bf16 or fp16, got '" + s + "'");
-}
-}  // namespace
 
 void register_generate(CLI::App& app, int& exit_code) {
   struct Args {
@@ -51,7 +43,7 @@ void register_generate(CLI::App& app, int& exit_code) {
     try {
       model::LoadOptions lo;
       lo.vision_tower = a.vision_tower;
-      lo.dtype = parse_dtype(a.dtype);
+      lo.dtype = model::parse_dtype(a.dtype);
       lo.device = c10::Device(a.device);
       const auto t0 = std::chrono::steady_clock::now();
       model::LoadedModel m = model::load_model(a.model, lo);

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/file_io.h"
 #include "harness/cli.h"
 #include "model/loader.h"
 #include "training/checkpoint.h"
@@ -170,25 +171,17 @@ void register_train(CLI::App& app, int& exit_code) {
                     << ", peak " << j["peak_train_memory_bytes"] << " bytes, final loss " << final_loss << " -> " << a.out << "\n";
       }
       if (rates.size() > 1 && dist.is_main()) {
-        training::write_file_atomic(std::filesystem::path(a.out) / "sweep.json", sweep.dump(2) + "\n");
+        common::write_file_atomic(std::filesystem::path(a.out) / "sweep.json", sweep.dump(2) + "\n");
         std::cout << sweep.dump(2) << "\n";
       }
       exit_code = kExitOk;
-    } catch (const training::TrainDataError& e) {
-      std::cerr << "lnbench train: " << e.what() << "\n";
-      exit_code = kExitBadInput;
-    } catch (const training::TrainingDiverged& e) {
-      std::cerr << "lnbench train: " << e.what() << "\n";
-      exit_code = kExitFailure;
-    } catch (const std::invalid_argument& e) {
-      std::cerr << "lnbench train: " << e.what() << "\n";
-      exit_code = kExitBadInput;
-    } catch (const model::ModelLoadError& e) {
-      std::cerr << "lnbench train: " << e.what() << "\n";
-      exit_code = kExitBadInput;
     } catch (const std::exception& e) {
+      // Bad data, options or model files are bad input (2); a diverged or failed run is 1.
       std::cerr << "lnbench train: " << e.what() << "\n";
-      exit_code = kExitFailure;
+      const bool bad_input = dynamic_cast<const training::TrainDataError*>(&e) != nullptr ||
+                             dynamic_cast<const std::invalid_argument*>(&e) != nullptr ||
+                             dynamic_cast<const model::ModelLoadError*>(&e) != nullptr;
+      exit_code = bad_input ? kExitBadInput : kExitFailure;
     }
   });
 }

@@ -125,6 +125,13 @@ std::optional<std::string> canonical_name(const std::string& key) {
   return std::nullopt;
 }
 
+c10::ScalarType parse_dtype(const std::string& s) {
+  if (s == "fp32") return c10::kFloat;
+  if (s == "bf16") return c10::kBFloat16;
+  if (s == "fp16") return c10::kHalf;
+  throw std::invalid_argument("--dtype: expected fp32, bf16 or fp16, got '" + s + "'");
+}
+
 LoadedModel load_model(const fs::path& dir, const LoadOptions& o) {
   LoadedModel out;
   try {

@@ -49,6 +49,9 @@ struct LoadedModel {
   std::string hub_layout;               // which key layout was found, for --verbose and run.json
 };
 
+// "fp32" | "bf16" | "fp16" as the CLI spells them; std::invalid_argument otherwise.
+c10::ScalarType parse_dtype(const std::string& name);
+
 LoadedModel load_model(const std::filesystem::path& model_dir, const LoadOptions& options = {});
 
 // Loads tensors named by their canonical names (or any checkpoint layout) into an existing

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 
+#include "common/file_io.h"
 #include "reports/html_report.h"
 #include "reports/leaderboard.h"
 #include "reports/results_store.h"
@@ -12,13 +13,11 @@ namespace lnb::reports {
 namespace {
 
 void write_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw StoreError(tmp.string() + ": cannot write");
+  try {
+    common::write_file_atomic(path, text);
+  } catch (const std::runtime_error& e) {
+    throw StoreError(e.what());
   }
-  std::filesystem::rename(tmp, path);
 }
 
 }  // namespace

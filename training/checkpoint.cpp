@@ -3,17 +3,13 @@
 // targeted module; modules_to_save are saved under their plain path).
 #include "training/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include <ATen/ATen.h>
 
+#include "common/file_io.h"
 #include "common/sha256.h"
 #include "model/safetensors.h"
 
@@ -51,33 +47,7 @@ std::string hf_path(const std::string& canonical, bool has_vision) {
   throw std::invalid_argument("no PEFT key for tensor '" + canonical + "' (the vision tower never trains)");
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error(p.string() + ": cannot open");
-  std::stringstream b;
-  b << in.rdbuf();
-  return b.str();
-}
-
 }  // namespace
-
-void write_file_atomic(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error(tmp.string() + ": cannot create");
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      throw std::runtime_error(tmp.string() + ": write failed");
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  fs::rename(tmp, path);
-}
 
 std::string model_fingerprint(const fs::path& dir) {
   std::vector<fs::path> files;
@@ -170,7 +140,7 @@ void write_peft_adapter(const fs::path& dir, model::LlavaModel& m, const Strateg
   }
   fs::create_directories(dir);
   model::save_safetensors(dir / "adapter_model.safetensors", tensors);
-  write_file_atomic(dir / "adapter_config.json", cfg.dump(2) + "\n");
+  common::write_file_atomic(dir / "adapter_config.json", cfg.dump(2) + "\n");
 }
 
 void save_checkpoint(const fs::path& folder, model::LlavaModel& m, const nlohmann::json& meta, const Strategy& strategy,
@@ -185,9 +155,9 @@ void save_checkpoint(const fs::path& folder, model::LlavaModel& m, const nlohman
     metadata["lnbench.lora_alpha"] = std::to_string(lora->alpha);
   }
   model::save_safetensors(tmp / "model.safetensors", trained_tensors(m), metadata);
-  write_file_atomic(tmp / "meta.json", meta.dump(2) + "\n");
+  common::write_file_atomic(tmp / "meta.json", meta.dump(2) + "\n");
   if (!optimizer.empty()) model::save_safetensors(tmp / "optimizer.safetensors", optimizer);
-  if (!trainer_state.is_null()) write_file_atomic(tmp / "trainer_state.json", trainer_state.dump(2) + "\n");
+  if (!trainer_state.is_null()) common::write_file_atomic(tmp / "trainer_state.json", trainer_state.dump(2) + "\n");
   if (peft) write_peft_adapter(tmp / "peft", m, strategy, lora, meta.value("base_model", nlohmann::json::object()).value("path", ""));
   // The previous checkpoint stays whole until the new one is in place.
   fs::remove_all(old);
@@ -202,7 +172,7 @@ nlohmann::json apply_delta(model::LoadedModel& m, const fs::path& checkpoint) {
   if (fs::is_directory(checkpoint)) {
     if (fs::exists(checkpoint / "meta.json")) {
       try {
-        meta = nlohmann::json::parse(read_text(checkpoint / "meta.json"));
+        meta = nlohmann::json::parse(common::read_file(checkpoint / "meta.json"));
       } catch (const nlohmann::json::exception& e) {
         throw model::ModelLoadError((checkpoint / "meta.json").string() + ": not valid JSON (" + e.what() + ")");
       }
@@ -263,7 +233,7 @@ void merge_checkpoint(const fs::path& base_dir, const fs::path& checkpoint, cons
                                  {"strategy", meta.is_object() ? meta.value("strategy", "") : ""},
                                  {"tensors_written", tensors.size()},
                                  {"tensors_from_model", replaced}};
-  write_file_atomic(out_dir / "lnbench_merge.json", prov.dump(2) + "\n");
+  common::write_file_atomic(out_dir / "lnbench_merge.json", prov.dump(2) + "\n");
 }
 
 }  // namespace lnb::training

@@ -55,7 +55,4 @@ nlohmann::json apply_delta(model::LoadedModel& m, const std::filesystem::path& c
 void merge_checkpoint(const std::filesystem::path& base_dir, const std::filesystem::path& checkpoint,
                       const std::filesystem::path& out_dir, const model::LoadOptions& load = {});
 
-// Writes `text` to `path` through a temporary file, fsync and rename.
-void write_file_atomic(const std::filesystem::path& path, const std::string& text);
-
 }  // namespace lnb::training

@@ -3,10 +3,9 @@
 // the round's closing "</s>", and the separator's trailing space is one extra "▁".
 #include "training/data.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+
+#include "common/file_io.h"
 
 namespace lnb::training {
 namespace {
@@ -40,13 +39,15 @@ int64_t n_tokens(const model::Tokenizer& tok, const std::string& text, bool with
 }  // namespace
 
 std::vector<Conversation> read_conversations(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw TrainDataError(file.string() + ": cannot open the training data file");
-  std::stringstream buf;
-  buf << in.rdbuf();
+  std::string text;
+  try {
+    text = common::read_file(file);
+  } catch (const std::runtime_error& e) {
+    throw TrainDataError(std::string(e.what()) + " (the training data file)");
+  }
   nlohmann::json root;
   try {
-    root = nlohmann::json::parse(buf.str());
+    root = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw TrainDataError(file.string() + ": not valid JSON (" + e.what() + ")");
   }

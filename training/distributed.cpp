@@ -139,18 +139,13 @@ void Dist::all_reduce_sum(const std::vector<at::Tensor>& tensors, int64_t bucket
   }
 }
 
-double Dist::all_reduce_sum(double value) {
-  if (env_.world_size == 1) return value;
-  at::Tensor t = at::full({1}, value, at::TensorOptions().dtype(at::kDouble).device(impl_->device));
+std::vector<double> Dist::sum_scalars(std::vector<double> values) {
+  if (env_.world_size == 1 || values.empty()) return values;
+  at::Tensor t = at::tensor(values, at::kDouble).to(impl_->device);
   all_reduce_sum(std::vector<at::Tensor>{t});
-  return t.item<double>();
-}
-
-int64_t Dist::all_reduce_sum(int64_t value) {
-  if (env_.world_size == 1) return value;
-  at::Tensor t = at::full({1}, value, at::TensorOptions().dtype(at::kLong).device(impl_->device));
-  all_reduce_sum(std::vector<at::Tensor>{t});
-  return t.item<int64_t>();
+  t = t.cpu();
+  for (size_t i = 0; i < values.size(); ++i) values[i] = t[static_cast<int64_t>(i)].item<double>();
+  return values;
 }
 
 void Dist::broadcast(at::Tensor& tensor, int root) {

@@ -49,8 +49,8 @@ class Dist {
   // Sum over ranks in place. Tensors are packed into flat buckets of at most
   // bucket_bytes per dtype (DDP's 25 MiB default) so each bucket is one collective.
   void all_reduce_sum(const std::vector<at::Tensor>& tensors, int64_t bucket_bytes = 25 << 20);
-  double all_reduce_sum(double value);
-  int64_t all_reduce_sum(int64_t value);
+  // Scalars summed in one collective (fp64: counts stay exact below 2^53).
+  std::vector<double> sum_scalars(std::vector<double> values);
   // Rank `root`'s tensor into every rank's (same shape and dtype).
   void broadcast(at::Tensor& tensor, int root = 0);
   void barrier();

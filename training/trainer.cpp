@@ -6,16 +6,15 @@
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <random>
-#include <sstream>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
+#include "common/file_io.h"
 #include "model/chat_template.h"
 #include "model/image_preprocess.h"
 #include "model/loader.h"
@@ -33,13 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-c10::ScalarType parse_dtype(const std::string& s) {
-  if (s == "fp32") return c10::kFloat;
-  if (s == "bf16") return c10::kBFloat16;
-  if (s == "fp16") return c10::kHalf;
-  throw std::invalid_argument("dtype: expected fp32, bf16 or fp16, got '" + s + "'");
-}
 
 // A sample after image expansion and truncation.
 struct Sample {
@@ -84,6 +76,7 @@ class Trainer {
   StepRecord step(int64_t s);
   void save(int64_t steps_done);
   std::vector<std::pair<std::string, at::Tensor>> optimizer_tensors();
+  int64_t optimizer_state_bytes() const;
   nlohmann::json report() const;
   std::vector<int64_t> step_indices(int64_t s);
 
@@ -102,7 +95,8 @@ class Trainer {
   std::map<std::string, at::Tensor> feature_cache_;
   int64_t feature_cache_bytes_ = 0;
   int64_t total_steps_ = 0, steps_per_epoch_ = 0, start_step_ = 0;
-  std::map<int64_t, std::vector<int64_t>> perms_;
+  int64_t perm_epoch_ = -1;  // the epoch `perm_` belongs to
+  std::vector<int64_t> perm_;
   std::vector<StepRecord> curve_;
   MemoryReading at_start_{};
   double train_seconds_ = 0;
@@ -129,7 +123,7 @@ void Trainer::validate() const {
 
 void Trainer::load() {
   device_ = c10::Device(o_.device);
-  dtype_ = parse_dtype(o_.dtype);
+  dtype_ = model::parse_dtype(o_.dtype);
   if (dtype_ != c10::kFloat && !device_.is_cuda())
     throw std::invalid_argument("--dtype " + o_.dtype + ": half-precision training needs a CUDA device (got " + o_.device + ")");
   if (device_.is_cpu()) install_counting_cpu_allocator();
@@ -230,6 +224,16 @@ std::vector<std::pair<std::string, at::Tensor>> Trainer::optimizer_tensors() {
   return out;
 }
 
+int64_t Trainer::optimizer_state_bytes() const {
+  int64_t bytes = 0;
+  for (const auto& [key, state] : optim_->state()) {
+    const auto& s = static_cast<const torch::optim::AdamWParamState&>(*state);
+    bytes += static_cast<int64_t>(s.exp_avg().nbytes() + s.exp_avg_sq().nbytes());
+    if (s.max_exp_avg_sq().defined()) bytes += static_cast<int64_t>(s.max_exp_avg_sq().nbytes());
+  }
+  return bytes;
+}
+
 // Options that must match for a checkpoint to be continued.
 nlohmann::json resume_key(const TrainOptions& o, int world) {
   nlohmann::json j = o.to_json();
@@ -243,10 +247,7 @@ bool Trainer::try_resume() {
   fs::path dir = ck;
   if (!fs::exists(dir / "trainer_state.json") && fs::exists(ck.string() + ".old/trainer_state.json")) dir = ck.string() + ".old";
   if (!o_.resume || !fs::exists(dir / "trainer_state.json")) return false;
-  std::ifstream in(dir / "trainer_state.json");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const nlohmann::json st = nlohmann::json::parse(buf.str(), nullptr, false);
+  const nlohmann::json st = nlohmann::json::parse(common::read_file(dir / "trainer_state.json"), nullptr, false);
   if (st.is_discarded() || !st.contains("step") || !st.contains("options"))
     throw std::invalid_argument((dir / "trainer_state.json").string() + ": not a trainer state (fields step, options)");
   if (st["options"] != resume_key(o_, dist_.world_size()))
@@ -278,16 +279,15 @@ bool Trainer::try_resume() {
 
 std::vector<int64_t> Trainer::step_indices(int64_t s) {
   const int64_t epoch = s / steps_per_epoch_, k = s % steps_per_epoch_;
-  auto it = perms_.find(epoch);
-  if (it == perms_.end()) {
-    perms_.clear();
-    it = perms_.emplace(epoch, permutation(static_cast<int64_t>(samples_.size()), o_.seed * 1000003ULL + static_cast<uint64_t>(epoch))).first;
+  if (epoch != perm_epoch_) {
+    perm_ = permutation(static_cast<int64_t>(samples_.size()), o_.seed * 1000003ULL + static_cast<uint64_t>(epoch));
+    perm_epoch_ = epoch;
   }
   const int64_t G = o_.batch_size * o_.grad_accum * dist_.world_size();
   const int64_t n = static_cast<int64_t>(samples_.size());
   std::vector<int64_t> mine;
   for (int64_t j = k * G; j < std::min((k + 1) * G, n); ++j)
-    if ((j - k * G) % dist_.world_size() == dist_.rank()) mine.push_back(it->second[static_cast<size_t>(j)]);
+    if ((j - k * G) % dist_.world_size() == dist_.rank()) mine.push_back(perm_[static_cast<size_t>(j)]);
   return mine;
 }
 
@@ -321,9 +321,8 @@ Batch Trainer::collate(const std::vector<int64_t>& indices) {
 at::Tensor Trainer::vision_features(const std::string& image) {
   auto it = feature_cache_.find(image);
   if (it != feature_cache_.end()) return it->second;
-  model::Image8 rgb = model::decode_image(o_.image_dir / image);
-  if (m_.image.pad_to_square) rgb = model::pad_to_square(rgb, m_.image.mean);
-  const at::Tensor pixels = model::preprocess_image(rgb, m_.image).unsqueeze(0).to(device_, dtype_);  // (1, 3, S, S)
+  // preprocess_image pads to a square itself when the model asks for it.
+  const at::Tensor pixels = model::preprocess_image(model::decode_image(o_.image_dir / image), m_.image).unsqueeze(0).to(device_, dtype_);  // (1, 3, S, S)
   at::Tensor f;
   {
     at::NoGradGuard no_grad;
@@ -353,7 +352,7 @@ StepRecord Trainer::step(int64_t s) {
                                                  mine.begin() + static_cast<long>(std::min(mine.size(), i + static_cast<size_t>(o_.batch_size))))));
   int64_t local_tokens = 0, local_inputs = 0;
   for (const Batch& b : micro) local_tokens += b.label_tokens, local_inputs += b.tokens;
-  const int64_t n_tokens = dist_.all_reduce_sum(local_tokens);
+  const auto n_tokens = static_cast<int64_t>(dist_.sum_scalars({static_cast<double>(local_tokens)})[0]);
   const double denom = static_cast<double>(std::max<int64_t>(n_tokens, 1));
   double loss_sum = 0;
   for (const Batch& b : micro) {
@@ -376,7 +375,9 @@ StepRecord Trainer::step(int64_t s) {
     grads.push_back(t.grad());
   }
   dist_.all_reduce_sum(grads);
-  const double loss = dist_.all_reduce_sum(loss_sum) / denom;
+  const std::vector<double> sums = dist_.sum_scalars({loss_sum, static_cast<double>(local_inputs)});
+  const double loss = sums[0] / denom;
+  tokens_seen_ += static_cast<int64_t>(sums[1]);
   StepRecord r;
   r.step = s + 1;
   r.loss = loss;
@@ -397,7 +398,6 @@ StepRecord Trainer::step(int64_t s) {
   set_lr(*optim_, r.lr);
   optim_->step();
   optim_->zero_grad(/*set_to_none=*/true);
-  tokens_seen_ += dist_.all_reduce_sum(local_inputs);
   r.seconds = seconds_since(t0);
   return r;
 }
@@ -483,15 +483,13 @@ nlohmann::json Trainer::run() {
     const StepRecord r = step(s);
     train_seconds_ += r.seconds;
     curve_.push_back(r);
-    if (optimizer_bytes_ == 0)
-      for (const auto& [name, t] : optimizer_tensors())
-        if (name != "rng.cpu" && name.find(".step") == std::string::npos) optimizer_bytes_ += static_cast<int64_t>(t.nbytes());
+    if (optimizer_bytes_ == 0) optimizer_bytes_ = optimizer_state_bytes();
     if (dist_.is_main() && cb_) cb_(r, total_steps_);
     if (o_.save_every > 0 && (s + 1) % o_.save_every == 0 && s + 1 < total_steps_) save(s + 1);
   }
   save(total_steps_);
   nlohmann::json j = report();
-  if (dist_.is_main()) write_file_atomic(o_.out_dir / "train.json", j.dump(2) + "\n");
+  if (dist_.is_main()) common::write_file_atomic(o_.out_dir / "train.json", j.dump(2) + "\n");
   return j;
 }
 
