@@ -92,7 +92,7 @@ void register_train(CLI::App& app, int& exit_code) {
   struct Args {
     training::TrainOptions o;
     std::string model, vision_tower, data, images, out, init, lr = "2e-5", lora_targets, no_decay;
-    bool no_resume = false, no_peft = false, quiet = false;
+    bool no_resume = false, no_peft = false, no_checkpoint = false, quiet = false;
   };
   static Args a;
   training::TrainOptions& o = a.o;
@@ -130,6 +130,7 @@ void register_train(CLI::App& app, int& exit_code) {
   cmd->add_option("--save-every", o.save_every, "Checkpoint every N optimizer steps (default: at the end)");
   cmd->add_flag("--no-resume", a.no_resume, "Start over even when --out holds a checkpoint");
   cmd->add_flag("--no-peft", a.no_peft, "Do not write the PEFT adapter next to the checkpoint");
+  cmd->add_flag("--no-checkpoint", a.no_checkpoint, "Measure only: write train.json but no final checkpoint");
   cmd->add_flag("--quiet", a.quiet, "No progress output");
   cmd->callback([&exit_code] {
     try {
@@ -141,6 +142,7 @@ void register_train(CLI::App& app, int& exit_code) {
       opt.init_checkpoint = a.init;
       opt.resume = !a.no_resume;
       opt.peft_adapter = !a.no_peft;
+      opt.save_final = !a.no_checkpoint;
       auto split = [](const std::string& s) {
         std::vector<std::string> v;
         std::stringstream in(s);

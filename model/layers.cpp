@@ -17,9 +17,16 @@ at::Tensor RMSNormImpl::forward(const at::Tensor& x) {
   return weight * (h * at::rsqrt(variance + options.eps())).to(x.scalar_type());
 }
 
+namespace {
+thread_local bool skip_init = false;
+}  // namespace
+
+SkipInitGuard::SkipInitGuard() : previous_(skip_init) { skip_init = true; }
+SkipInitGuard::~SkipInitGuard() { skip_init = previous_; }
+
 AdaptableLinearImpl::AdaptableLinearImpl(int64_t in, int64_t out) : in_features(in), out_features(out) {
   weight = register_parameter("weight", at::empty({out, in}));
-  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));  // nn.Linear's default init
+  if (!skip_init) torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));  // nn.Linear's default init
 }
 
 at::Tensor AdaptableLinearImpl::forward(const at::Tensor& x) {

@@ -28,6 +28,20 @@ class RMSNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RMSNorm);
 
+// While one is alive on this thread, block linears skip their random init. The loader
+// uses it: it overwrites every weight, and kaiming-initialising a 7B model costs tens of
+// seconds of CPU for numbers nobody reads.
+class SkipInitGuard {
+ public:
+  SkipInitGuard();
+  ~SkipInitGuard();
+  SkipInitGuard(const SkipInitGuard&) = delete;
+  SkipInitGuard& operator=(const SkipInitGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // A bias-free linear layer (the LLaMA block projections) that can carry a LoRA adapter,
 // as PEFT's lora.Linear: y = x W^T + B(A(dropout(x))) * scaling with A (r, in), B (out, r)
 // registered as submodules `lora_A`, `lora_B` — so the canonical names are

@@ -5,8 +5,10 @@
 #include <sstream>
 
 #include <ATen/ATen.h>
+#include <c10/core/DefaultDtype.h>
 #include <torch/nn/module.h>
 
+#include "model/layers.h"
 #include "model/safetensors.h"
 
 namespace lnb::model {
@@ -168,7 +170,21 @@ LoadedModel load_model(const fs::path& dir, const LoadOptions& o) {
     throw ModelLoadError("unexpected tensors that no LLaVA module owns: " + list_some(unknown) +
                          " (is the config's model_type right for this checkpoint?)");
 
-  out.model = LlavaModel(c);
+  {
+    // Built in the target dtype with the block linears uninitialised, then every
+    // parameter is filled from the mmap'd checkpoint straight into its device: a 7B
+    // model never exists in fp32, and on a GPU not in host memory either.
+    const caffe2::TypeMeta default_dtype = c10::get_default_dtype();
+    const SkipInitGuard skip_init;
+    c10::set_default_dtype(c10::scalarTypeToTypeMeta(o.dtype));
+    try {
+      out.model = LlavaModel(c);
+    } catch (...) {
+      c10::set_default_dtype(default_dtype);
+      throw;
+    }
+    c10::set_default_dtype(default_dtype);
+  }
   torch::NoGradGuard no_grad;
   std::vector<std::string> missing;
   std::map<std::string, bool> used;
@@ -184,7 +200,10 @@ LoadedModel load_model(const fs::path& dir, const LoadOptions& o) {
                            ", expected " + shape_str(item.value().sizes()) + " for " + item.key() + " from config.json");
     if (!at::isFloatingType(t.scalar_type()))
       throw ModelLoadError(it->second.file + ": tensor '" + it->second.key + "' has an integer dtype, expected floating point");
-    item.value().copy_(t);
+    if (o.device.is_cpu())
+      item.value().copy_(t);  // never alias the read-only mapping
+    else
+      item.value().set_data(t.to(o.device, o.dtype, /*non_blocking=*/false, /*copy=*/true));
     used[item.key()] = true;
   }
   if (!missing.empty()) throw ModelLoadError(dir.string() + ": checkpoint lacks " + list_some(missing));

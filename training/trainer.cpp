@@ -237,7 +237,7 @@ int64_t Trainer::optimizer_state_bytes() const {
 // Options that must match for a checkpoint to be continued.
 nlohmann::json resume_key(const TrainOptions& o, int world) {
   nlohmann::json j = o.to_json();
-  for (const char* volatile_key : {"save_every", "resume", "out_dir", "max_steps", "peft_adapter"}) j.erase(volatile_key);
+  for (const char* volatile_key : {"save_every", "resume", "out_dir", "max_steps", "peft_adapter", "save_final"}) j.erase(volatile_key);
   j["world_size"] = world;
   return j;
 }
@@ -487,7 +487,7 @@ nlohmann::json Trainer::run() {
     if (dist_.is_main() && cb_) cb_(r, total_steps_);
     if (o_.save_every > 0 && (s + 1) % o_.save_every == 0 && s + 1 < total_steps_) save(s + 1);
   }
-  save(total_steps_);
+  if (o_.save_final) save(total_steps_);
   nlohmann::json j = report();
   if (dist_.is_main()) common::write_file_atomic(o_.out_dir / "train.json", j.dump(2) + "\n");
   return j;
@@ -552,7 +552,8 @@ nlohmann::json TrainOptions::to_json() const {
           {"device", device},
           {"save_every", save_every},
           {"resume", resume},
-          {"peft_adapter", peft_adapter}};
+          {"peft_adapter", peft_adapter},
+          {"save_final", save_final}};
 }
 
 nlohmann::json train(const TrainOptions& options, Dist& dist, const StepCallback& on_step, model::LlavaModel* trained) {

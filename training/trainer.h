@@ -59,6 +59,7 @@ struct TrainOptions {
   int64_t save_every = 0;       // optimizer steps between checkpoints; 0: at the end only
   bool resume = true;           // continue from out_dir/checkpoint when its options match
   bool peft_adapter = true;     // also write checkpoint/peft for lora, ln, ln-simple
+  bool save_final = true;       // false: measure only (train.json, no checkpoint at the end)
   nlohmann::json to_json() const;
 };
 

@@ -161,7 +161,13 @@ TEST(Trainer, EachStrategyChangesExactlyTheTensorsItNames) {
 
 TEST(Trainer, LossFallsOnATinyDataset) {
   const fs::path d = test::make_temp_dir("lnb-loss");
-  const StrategyRun r = train_tiny(d, "ln", [](TrainOptions& o) { o.epochs = 4; });
+  const StrategyRun r = train_tiny(d, "ln", [](TrainOptions& o) {
+    o.epochs = 4;
+    o.save_final = false;  // --no-checkpoint: measure only
+  });
+  EXPECT_TRUE(fs::exists(d / "ln" / "train.json"));
+  EXPECT_FALSE(fs::exists(d / "ln" / "checkpoint")) << "--no-checkpoint wrote a checkpoint";
+  EXPECT_EQ(r.report["checkpoint_bytes"].get<int64_t>(), 0);
   const auto& curve = r.report["loss_curve"];
   ASSERT_EQ(curve.size(), 16u);
   double first = 0, last = 0;
