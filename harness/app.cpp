@@ -8,9 +8,9 @@ namespace lnb::harness {
 
 const std::vector<TorchSubcommand>& torch_subcommands() {
   static const std::vector<TorchSubcommand> k = {
-      {"run", "Run the nightly strategy x task matrix from a config (resumes by default)", false},
+      {"run", "Run the nightly strategy x task matrix from a config (resumes by default)", true},
       {"train", "Train one strategy on instruction data", true},
-      {"eval", "Evaluate a model (and checkpoint) on one task", false},
+      {"eval", "Evaluate a model (and checkpoint) on one task", true},
       {"generate", "Greedy generation for one image and prompt", true},
       {"params", "Exact parameter counts per strategy, no weights needed", true},
       {"merge", "Write a full HF checkpoint from base + delta", true},

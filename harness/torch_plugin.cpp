@@ -13,6 +13,8 @@ void register_params(CLI::App& app, int& exit_code);
 void register_generate(CLI::App& app, int& exit_code);
 void register_train(CLI::App& app, int& exit_code);
 void register_merge(CLI::App& app, int& exit_code);
+void register_run(CLI::App& app, int& exit_code);
+void register_eval(CLI::App& app, int& exit_code);
 std::string version_text();
 
 void register_torch_commands(CLI::App& app, int& exit_code) {
@@ -21,6 +23,8 @@ void register_torch_commands(CLI::App& app, int& exit_code) {
   register_generate(app, exit_code);
   register_train(app, exit_code);
   register_merge(app, exit_code);
+  register_run(app, exit_code);
+  register_eval(app, exit_code);
   for (const TorchSubcommand& t : torch_subcommands()) {
     if (t.built) continue;
     CLI::App* cmd = app.add_subcommand(t.name, std::string(t.description) + " [not built yet]");

@@ -16,6 +16,7 @@
 
 #include "common/file_io.h"
 #include "harness/cli.h"
+#include "harness/progress.h"
 #include "model/loader.h"
 #include "training/checkpoint.h"
 #include "training/data.h"
@@ -25,45 +26,22 @@
 namespace lnb::harness {
 namespace {
 
-std::string fmt_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "--:--";
-  const auto t = static_cast<int64_t>(s + 0.5);
-  std::ostringstream o;
-  if (t >= 3600) o << t / 3600 << ":" << std::setw(2) << std::setfill('0') << (t / 60) % 60;
-  else o << t / 60;
-  o << ":" << std::setw(2) << std::setfill('0') << t % 60;
-  return o.str();
-}
-
-// Rank 0's per-step report: a redrawn bar on a terminal, JSON lines in logs.
-class Progress {
+// Rank 0's per-step report (harness/progress.h).
+class StepProgress {
  public:
-  Progress(bool quiet, std::string label) : quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0), label_(std::move(label)) {}
+  StepProgress(bool quiet, const std::string& label) : bar_(quiet, label, "train_step", "step") {}
   void operator()(const training::StepRecord& r, int64_t total) {
-    if (quiet_) return;
     elapsed_ += r.seconds;
-    ++seen_;
-    const double rate = elapsed_ > 0 ? static_cast<double>(seen_) / elapsed_ : 0;
-    const double eta = rate > 0 ? static_cast<double>(total - r.step) / rate : -1;
-    if (tty_) {
-      const int width = 24, filled = static_cast<int>(width * r.step / std::max<int64_t>(total, 1));
-      std::fprintf(stderr, "\r%s [%s%s] %lld/%lld  %.2f step/s  ETA %s  loss %.4f  lr %.2e ", label_.c_str(),
-                   std::string(static_cast<size_t>(filled), '#').c_str(), std::string(static_cast<size_t>(width - filled), ' ').c_str(),
-                   static_cast<long long>(r.step), static_cast<long long>(total), rate, fmt_duration(eta).c_str(), r.loss, r.lr);
-      if (r.step == total) std::fprintf(stderr, "\n");
-    } else {
-      nlohmann::ordered_json j = {{"event", "train_step"}, {"run", label_}, {"step", r.step}, {"total_steps", total},
-                                  {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm}, {"tokens", r.tokens},
-                                  {"seconds", r.seconds}, {"eta_seconds", eta}};
-      std::cerr << j.dump() << "\n";
-    }
+    char text[64];
+    std::snprintf(text, sizeof text, "loss %.4f  lr %.2e", r.loss, r.lr);
+    bar_.update(r.step, total, elapsed_, text,
+                {{"step", r.step}, {"total_steps", total}, {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm},
+                 {"tokens", r.tokens}, {"step_seconds", r.seconds}});
   }
 
  private:
-  bool quiet_, tty_;
-  std::string label_;
+  Progress bar_;
   double elapsed_ = 0;
-  int64_t seen_ = 0;
 };
 
 std::vector<double> parse_rates(const std::string& text) {
@@ -162,7 +140,7 @@ void register_train(CLI::App& app, int& exit_code) {
         training::TrainOptions run = opt;
         run.optim.lr = lr;
         run.out_dir = rates.size() == 1 ? std::filesystem::path(a.out) : std::filesystem::path(a.out) / rate_name(lr);
-        Progress progress(a.quiet || !dist.is_main(), rates.size() == 1 ? opt.strategy : opt.strategy + " " + rate_name(lr));
+        StepProgress progress(a.quiet || !dist.is_main(), rates.size() == 1 ? opt.strategy : opt.strategy + " " + rate_name(lr));
         const nlohmann::json j = training::train(run, dist, std::ref(progress));
         const auto& curve = j["loss_curve"];
         const double final_loss = curve.empty() ? std::numeric_limits<double>::infinity() : curve.back()["loss"].get<double>();

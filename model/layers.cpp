@@ -59,6 +59,11 @@ void AdaptableLinearImpl::merge_lora() {
     const at::Tensor delta = at::matmul(lora_B->weight.to(at::kFloat), lora_A->weight.to(at::kFloat)) * lora_scaling;
     weight.add_(delta.to(weight.scalar_type()));  // (out, in)
   }
+  remove_lora();
+}
+
+void AdaptableLinearImpl::remove_lora() {
+  if (!has_lora()) return;
   unregister_module("lora_A");
   unregister_module("lora_B");
   lora_A = torch::nn::Linear{nullptr};

@@ -57,6 +57,8 @@ class AdaptableLinearImpl : public torch::nn::Module {
   bool has_lora() const { return !lora_A.is_empty(); }
   // W += (B A) * scaling, then the adapter is removed (PEFT merge_and_unload).
   void merge_lora();
+  // Drops the adapter, W untouched (PEFT unload): the base layer again, bit for bit.
+  void remove_lora();
 
   int64_t in_features, out_features;
   at::Tensor weight;  // (out, in)

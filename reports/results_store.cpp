@@ -74,6 +74,15 @@ TaskResult read_task(const fs::path& dir) {
     t.samples_per_s = num(j["eval"], "samples_per_s", path);
     t.peak_eval_memory_bytes = num(j["eval"], "peak_eval_memory_bytes", path);
   }
+  // lnbench run keeps throughput and memory out of metrics.json (which must not depend on
+  // timing or world size) in eval.json beside it.
+  const fs::path eval = dir / "eval.json";
+  if (fs::exists(eval)) {
+    const json e = read_json(eval);
+    check_schema(e, eval, "lnbench.eval/");
+    if (const auto v = num(e, "samples_per_s", eval)) t.samples_per_s = v;
+    if (const auto v = num(e, "peak_eval_memory_bytes", eval)) t.peak_eval_memory_bytes = v;
+  }
   return t;
 }
 

@@ -197,6 +197,47 @@ nlohmann::json apply_delta(model::LoadedModel& m, const fs::path& checkpoint) {
   return meta;
 }
 
+DeltaSwap::~DeltaSwap() {
+  try {
+    restore();
+  } catch (...) {  // destructors do not throw; the model is discarded with us
+  }
+}
+
+nlohmann::json DeltaSwap::apply(const fs::path& checkpoint) {
+  restore();
+  const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
+  std::unique_ptr<model::SafetensorsCheckpoint> ckpt;
+  try {
+    ckpt = std::make_unique<model::SafetensorsCheckpoint>(weights);
+  } catch (const std::exception& e) {
+    throw model::ModelLoadError(e.what());
+  }
+  auto params = m_.model->named_parameters();
+  torch::NoGradGuard no_grad;
+  for (const std::string& key : ckpt->names()) {
+    const std::optional<std::string> name = model::canonical_name(key);
+    if (!name || name->empty()) continue;
+    if (const at::Tensor* p = params.find(*name)) saved_.emplace_back(*p, p->detach().clone());
+  }
+  try {
+    return apply_delta(m_, checkpoint);
+  } catch (...) {
+    restore();
+    throw;
+  }
+}
+
+void DeltaSwap::restore() {
+  torch::NoGradGuard no_grad;
+  for (auto& [param, base] : saved_) param.copy_(base);
+  saved_.clear();
+  for_each_layer(m_.model, [](model::LlamaDecoderLayerImpl& layer) {
+    for (const char* t : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"})
+      block_linear(layer, t)->remove_lora();
+  });
+}
+
 void merge_checkpoint(const fs::path& base_dir, const fs::path& checkpoint, const fs::path& out_dir,
                       const model::LoadOptions& load) {
   model::LoadOptions o = load;

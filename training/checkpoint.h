@@ -50,6 +50,23 @@ void write_peft_adapter(const std::filesystem::path& dir, model::LlavaModel& m, 
 // the LoRA adapters its metadata describes first. Returns meta.json (null if absent).
 nlohmann::json apply_delta(model::LoadedModel& m, const std::filesystem::path& checkpoint);
 
+// Several checkpoints evaluated one after another over one resident base model:
+// apply() keeps a copy of each base tensor the delta overwrites (LoRA adds adapters and
+// overwrites nothing) and restore() puts the base back bit for bit, adapters removed.
+class DeltaSwap {
+ public:
+  explicit DeltaSwap(model::LoadedModel& m) : m_(m) {}
+  ~DeltaSwap();
+  DeltaSwap(const DeltaSwap&) = delete;
+  DeltaSwap& operator=(const DeltaSwap&) = delete;
+  nlohmann::json apply(const std::filesystem::path& checkpoint);  // restores a previous delta first
+  void restore();
+
+ private:
+  model::LoadedModel& m_;
+  std::vector<std::pair<at::Tensor, at::Tensor>> saved_;  // (parameter, its base value)
+};
+
 // base + delta -> a full HF checkpoint in the base's own key layout (LoRA merged),
 // with the base's other files (config, tokenizer, preprocessor) copied.
 void merge_checkpoint(const std::filesystem::path& base_dir, const std::filesystem::path& checkpoint,

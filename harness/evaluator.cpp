@@ -1,0 +1,320 @@
+#include "harness/evaluator.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
+#include "common/file_io.h"
+#include "common/sha256.h"
+#include "model/chat_template.h"
+#include "model/generate.h"
+#include "model/image_preprocess.h"
+#include "model/safetensors.h"
+#include "training/memory.h"
+
+namespace lnb::harness {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+namespace {
+
+constexpr int64_t kMemoryCacheBytes = int64_t{1} << 30;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// One answered request as appended during the run (scored later by rank 0).
+struct Answered {
+  std::string prompt, answer;
+};
+
+// Reads the answers in a samples file; a torn last line (a kill mid-write) is ignored,
+// and `truncate_torn` cuts it off so the next append starts on a fresh line.
+void read_answers(const fs::path& file, std::map<std::string, Answered>& out, bool truncate_torn) {
+  if (!fs::exists(file)) return;
+  const std::string text = common::read_file(file);
+  size_t pos = 0, good_end = 0;
+  while (pos < text.size()) {
+    const size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) break;  // torn: no newline yet
+    try {
+      const json j = json::parse(text.substr(pos, nl - pos));
+      out[j.at("id").get<std::string>()] = {j.value("prompt", ""), j.at("answer").get<std::string>()};
+    } catch (const json::exception& e) {
+      throw std::runtime_error(file.string() + ": line at byte " + std::to_string(pos) +
+                               " is not a samples record {id, prompt, answer} (" + e.what() + ")");
+    }
+    pos = nl + 1;
+    good_end = pos;
+  }
+  if (truncate_torn && good_end < text.size()) fs::resize_file(file, good_end);
+}
+
+class AppendFile {
+ public:
+  explicit AppendFile(const fs::path& p) : path_(p) {
+    fd_ = ::open(p.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw std::runtime_error(p.string() + ": cannot open for appending: " + std::strerror(errno));
+  }
+  ~AppendFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  AppendFile(const AppendFile&) = delete;
+  AppendFile& operator=(const AppendFile&) = delete;
+  void append_synced(const std::string& line) {
+    size_t done = 0;
+    while (done < line.size()) {
+      const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw std::runtime_error(path_.string() + ": write failed: " + std::strerror(errno));
+      done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd_) != 0) throw std::runtime_error(path_.string() + ": fsync failed: " + std::strerror(errno));
+  }
+
+ private:
+  fs::path path_;
+  int fd_ = -1;
+};
+
+fs::path rank_file(const fs::path& dir, int rank) {
+  return rank == 0 ? dir / "samples.jsonl" : dir / ("samples.rank" + std::to_string(rank) + ".jsonl");
+}
+
+// Every other rank's samples file, from this world size or an earlier one.
+std::vector<fs::path> other_rank_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("samples.rank", 0) == 0 && n.size() > 18 && n.compare(n.size() - 6, 6, ".jsonl") == 0) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Requests in image-group order (first appearance), then cut into batches of equal
+// generation settings: the fixed batch plan every run of this task shares.
+std::vector<std::vector<size_t>> plan_batches(const std::vector<tasks::Request>& reqs, int64_t batch_size) {
+  std::map<std::string, size_t> first;
+  for (size_t i = 0; i < reqs.size(); ++i) first.emplace(reqs[i].group.empty() ? reqs[i].id : reqs[i].group, i);
+  std::vector<size_t> order(reqs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto group_rank = [&](size_t i) { return first.at(reqs[i].group.empty() ? reqs[i].id : reqs[i].group); };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return group_rank(a) < group_rank(b); });
+  std::vector<std::vector<size_t>> batches;
+  for (size_t i : order) {
+    const bool fits = !batches.empty() && static_cast<int64_t>(batches.back().size()) < batch_size &&
+                      reqs[batches.back().front()].max_new_tokens == reqs[i].max_new_tokens &&
+                      reqs[batches.back().front()].stop == reqs[i].stop;
+    if (!fits) batches.emplace_back();
+    batches.back().push_back(i);
+  }
+  return batches;
+}
+
+std::string raw_bytes(const at::Tensor& t) {
+  const at::Tensor c = t.detach().to(at::kCPU).contiguous();
+  return std::string(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.nbytes()));
+}
+
+}  // namespace
+
+FeatureCache::FeatureCache(fs::path dir, std::string key) : dir_(std::move(dir)), key_(std::move(key)) {}
+
+at::Tensor FeatureCache::get(const fs::path& image, const std::function<at::Tensor()>& compute) {
+  const std::string sha = common::sha256_file(image).sha256;
+  if (const auto it = memory_.find(sha); it != memory_.end()) {
+    ++hits_;
+    return it->second;
+  }
+  at::Tensor f;
+  const fs::path file = dir_.empty() ? fs::path() : dir_ / key_.substr(0, 16) / sha.substr(0, 2) / (sha + ".safetensors");
+  if (!file.empty() && fs::exists(file)) {
+    try {
+      f = model::SafetensorsFile(file).tensor("features").clone();
+      ++disk_hits_;
+    } catch (const std::exception&) {
+      f = at::Tensor();  // a damaged entry is recomputed and rewritten
+    }
+  }
+  if (!f.defined()) {
+    ++misses_;
+    f = compute().detach().to(at::kCPU).contiguous();
+    if (!file.empty()) {
+      fs::create_directories(file.parent_path());
+      const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
+      model::save_safetensors(tmp, {{"features", f}}, {{"format", "pt"}, {"lnbench.vision_key", key_}});
+      fs::rename(tmp, file);
+    }
+  }
+  if (memory_bytes_ + static_cast<int64_t>(f.nbytes()) <= kMemoryCacheBytes) {
+    memory_bytes_ += static_cast<int64_t>(f.nbytes());
+    memory_.emplace(sha, f);
+  }
+  return f;
+}
+
+std::string vision_key(const model::LoadedModel& m) {
+  common::Sha256 h;
+  h.update("lnbench.vision_features/1\n");
+  for (const auto& item : m.model->named_parameters()) {
+    if (item.key().rfind("vision_model.", 0) != 0) continue;
+    h.update(item.key() + '\0' + std::string(c10::toString(item.value().scalar_type())) + '\0');
+    h.update(raw_bytes(item.value()));
+  }
+  const model::ImageProcessorConfig& ip = m.image;
+  std::ostringstream o;
+  o.precision(17);
+  o << "layer " << m.config.vision.feature_layer << " edge " << ip.shortest_edge << " crop " << ip.crop << " rescale "
+    << ip.rescale << " mean " << ip.mean[0] << ' ' << ip.mean[1] << ' ' << ip.mean[2] << " std " << ip.std[0] << ' '
+    << ip.std[1] << ' ' << ip.std[2] << " pad " << ip.pad_to_square;
+  const at::Tensor p = m.model->parameters().front();
+  o << " dtype " << c10::toString(p.scalar_type()) << " device " << c10::DeviceTypeName(p.device().type());
+  h.update(o.str());
+  return h.hex_digest();
+}
+
+Evaluator::Evaluator(model::LoadedModel& m, training::Dist& dist, EvalSettings settings)
+    : m_(m), dist_(dist), s_(std::move(settings)), cache_(s_.feature_cache, m.config.has_vision ? vision_key(m) : "none") {}
+
+ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, const EvalProgress& progress) {
+  if (fs::exists(dir / "metrics.json")) {
+    ordered_json done = {{"schema", "lnbench.eval/1"}, {"task", std::string(task.name())}, {"already_done", true}};
+    return done;
+  }
+  fs::create_directories(dir);
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t hits0 = cache_.hits(), disk0 = cache_.disk_hits(), miss0 = cache_.misses();
+  const c10::Device device = m_.model->parameters().begin()->device();
+  training::reset_peak_memory(device);
+  const std::vector<tasks::Request>& reqs = task.requests();
+  const auto batches = plan_batches(reqs, s_.batch_size);
+  const int64_t n_batches = static_cast<int64_t>(batches.size());
+  const int rank = dist_.rank(), world = dist_.world_size();
+  const int64_t first = n_batches * rank / world, last = n_batches * (rank + 1) / world;
+
+  std::map<std::string, Answered> answered;
+  read_answers(rank_file(dir, rank), answered, /*truncate_torn=*/true);
+  const int64_t resumed = static_cast<int64_t>(answered.size());
+  const model::ChatTemplate& tmpl = model::chat_template(s_.template_name);
+  model::Generator gen(m_.model, *m_.tokenizer, m_.image_token_id, m_.pad_id);
+  auto render = [&](const tasks::Request& r) {
+    std::vector<model::ChatTurn> turns;
+    for (const tasks::Turn& t : r.turns) turns.push_back({t.user, t.assistant});
+    return model::render_chat(tmpl, turns);
+  };
+  auto features = [&](const tasks::Request& r) -> at::Tensor {
+    if (r.image.empty()) return at::Tensor();
+    const fs::path image = task.data_root() / r.image;
+    const at::Tensor f = cache_.get(image, [&] {
+      const at::Tensor px = model::preprocess_image(model::decode_image(image), m_.image).unsqueeze(0);
+      torch::NoGradGuard ng;
+      const at::Tensor p = m_.model->parameters().front();
+      return m_.model->vision_features(px.to(p.device(), p.scalar_type()))[0];
+    });
+    return f.to(device).unsqueeze(0);  // (1, Np, Dv)
+  };
+  auto decode = [&](const std::vector<size_t>& batch, model::GenerationStats* stats) {
+    std::vector<model::GenerationRequest> gr;
+    for (size_t i : batch) gr.push_back({m_.tokenizer->encode_with_image(render(reqs[i])), features(reqs[i])});
+    model::GenerationOptions go;
+    go.max_new_tokens = reqs[batch.front()].max_new_tokens;
+    go.stop = reqs[batch.front()].stop;
+    torch::NoGradGuard ng;
+    return gen.generate(gr, go, stats);
+  };
+
+  // This rank's batches; a batch with any answer missing is decoded whole, so every
+  // answer comes from the same batch composition.
+  int64_t mine = 0, done_now = 0;
+  for (int64_t b = first; b < last; ++b) mine += static_cast<int64_t>(batches[static_cast<size_t>(b)].size());
+  int64_t done = 0;
+  for (int64_t b = first; b < last; ++b)
+    for (size_t i : batches[static_cast<size_t>(b)]) done += answered.count(reqs[i].id) ? 1 : 0;
+  model::GenerationStats stats;
+  {
+    AppendFile out(rank_file(dir, rank));
+    for (int64_t b = first; b < last; ++b) {
+      const auto& batch = batches[static_cast<size_t>(b)];
+      if (std::all_of(batch.begin(), batch.end(), [&](size_t i) { return answered.count(reqs[i].id) > 0; })) continue;
+      const auto results = decode(batch, &stats);
+      for (size_t k = 0; k < batch.size(); ++k) {
+        const tasks::Request& r = reqs[batch[k]];
+        if (answered.count(r.id)) continue;
+        const std::string prompt = render(r);
+        out.append_synced(json({{"id", r.id}, {"prompt", prompt}, {"answer", results[k].text}}).dump() + "\n");
+        answered[r.id] = {prompt, results[k].text};
+        ++done, ++done_now;
+      }
+      if (progress && dist_.is_main()) progress(done, mine, seconds_since(t0));
+    }
+  }
+  const double answer_seconds = seconds_since(t0);
+  const training::MemoryReading mem = training::read_memory(device);
+  // Throughput and memory over all ranks.
+  const std::vector<double> totals = dist_.sum_scalars(
+      {static_cast<double>(done_now), static_cast<double>(stats.prefill_tokens), static_cast<double>(stats.decode_tokens),
+       stats.prefill_seconds, stats.decode_seconds, static_cast<double>(mem.peak_bytes)});
+  dist_.barrier();  // every rank's samples file is complete and synced
+  ordered_json report = {{"schema", "lnbench.eval/1"}, {"task", std::string(task.name())}};
+  if (!dist_.is_main()) return report;
+
+  const std::vector<fs::path> others = other_rank_files(dir);
+  for (const fs::path& f : others) read_answers(f, answered, false);
+  std::vector<tasks::Answer> answers;
+  answers.reserve(reqs.size());
+  for (const tasks::Request& r : reqs) {
+    const auto it = answered.find(r.id);
+    if (it == answered.end()) throw std::runtime_error(dir.string() + ": request '" + r.id + "' has no answer after all ranks finished");
+    answers.push_back({r.id, it->second.answer});
+  }
+  // Batch invariance: K requests spread over the task, re-decoded alone.
+  ordered_json mismatches = ordered_json::array();
+  const int64_t k = std::min<int64_t>(s_.batch_check, static_cast<int64_t>(reqs.size()));
+  for (int64_t j = 0; j < k; ++j) {
+    const size_t i = static_cast<size_t>(j * static_cast<int64_t>(reqs.size()) / k);
+    const std::string single = decode({i}, nullptr)[0].text;
+    if (single != answers[i].text)
+      mismatches.push_back({{"id", reqs[i].id}, {"batched", answers[i].text}, {"batch_1", single}});
+  }
+  const tasks::TaskScores scores = task.score(answers);
+  std::string samples;
+  for (size_t i = 0; i < reqs.size(); ++i)
+    samples += tasks::sample_record(reqs[i], answered.at(reqs[i].id).prompt, answers[i].text, scores.samples[i]).dump() + "\n";
+  common::write_file_atomic(dir / "samples.jsonl", samples);
+  for (const fs::path& f : others) fs::remove(f);
+  fs::create_directories(dir / "submission");
+  task.export_submission(answers, dir / "submission");
+  const double eval_seconds = seconds_since(t0);
+  report["requests"] = reqs.size();
+  report["answered_now"] = static_cast<int64_t>(totals[0]);
+  report["resumed"] = resumed;
+  report["world_size"] = world;
+  report["batch_size"] = s_.batch_size;
+  report["seconds"] = eval_seconds;
+  report["samples_per_s"] = answer_seconds > 0 && totals[0] > 0 ? totals[0] / answer_seconds : 0.0;
+  report["prefill_tokens_per_s"] = totals[3] > 0 ? totals[1] / totals[3] : 0.0;
+  report["decode_tokens_per_s"] = totals[4] > 0 ? totals[2] / totals[4] : 0.0;
+  report["peak_eval_memory_bytes"] = static_cast<int64_t>(totals[5] / world);  // mean over ranks
+  report["memory_source"] = mem.source;
+  report["feature_cache"] = {{"key", cache_.key()}, {"memory_hits", cache_.hits() - hits0},
+                             {"disk_hits", cache_.disk_hits() - disk0}, {"computed", cache_.misses() - miss0}};
+  report["batch_check"] = {{"checked", k}, {"mismatches", mismatches}};
+  common::write_file_atomic(dir / "eval.json", report.dump(2) + "\n");
+  common::write_file_atomic(dir / "metrics.json", scores.metrics.dump(2) + "\n");  // last: marks the task done
+  return report;
+}
+
+}  // namespace lnb::harness

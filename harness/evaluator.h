@@ -1,0 +1,81 @@
+// The evaluator of `lnbench run` and `lnbench eval` (DESIGN.md "Data flow"):
+//
+//  - Requests are ordered by image group and cut into fixed batches over the whole task
+//    (same settings per batch). Every answer is always decoded in the same batch, so a
+//    resumed run, or one sharded over N ranks (contiguous ranges of batches), gives the
+//    same answers as one uninterrupted process.
+//  - CLIP features are computed once per image, one image at a time, and kept in memory
+//    and on disk under a key of (vision weights, preprocessing, dtype, device type,
+//    image content): every strategy freezes the vision tower, so they are shared by
+//    tasks, strategies and nights.
+//  - Each answer is appended to samples.jsonl (rank k > 0: samples.rank<k>.jsonl) and
+//    fsync'd before the next; a restart skips answered requests. When all are answered,
+//    rank 0 scores them and atomically rewrites samples.jsonl (request order, scored),
+//    then writes metrics.json (deterministic: what one process would write) and
+//    eval.json (throughput, memory, feature-cache use, the batch-invariance check).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include "model/loader.h"
+#include "tasks/task.h"
+#include "training/distributed.h"
+
+namespace lnb::harness {
+
+struct EvalSettings {
+  int64_t batch_size = 8;
+  int64_t batch_check = 4;              // requests re-decoded at batch 1 (rank 0)
+  std::filesystem::path feature_cache;  // empty: memory only
+  std::string template_name = "vicuna_v1";
+};
+
+// Vision features by image content, in memory and (optionally) on disk.
+class FeatureCache {
+ public:
+  FeatureCache(std::filesystem::path dir, std::string key);
+  const std::string& key() const { return key_; }
+  // The features of `image` (Np, Dv), computing and storing them on a miss.
+  at::Tensor get(const std::filesystem::path& image, const std::function<at::Tensor()>& compute);
+  int64_t hits() const { return hits_; }
+  int64_t disk_hits() const { return disk_hits_; }
+  int64_t misses() const { return misses_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::string key_;
+  std::map<std::string, at::Tensor> memory_;  // by image sha256
+  int64_t memory_bytes_ = 0, hits_ = 0, disk_hits_ = 0, misses_ = 0;
+};
+
+// sha256 of what vision features depend on: the vision tower's tensors, the feature
+// layer, the preprocessing, the dtype and the device type.
+std::string vision_key(const model::LoadedModel& m);
+
+// Called on rank 0 after each answered batch: (answered so far, total, seconds so far).
+using EvalProgress = std::function<void(int64_t done, int64_t total, double seconds)>;
+
+class Evaluator {
+ public:
+  Evaluator(model::LoadedModel& m, training::Dist& dist, EvalSettings settings);
+  // Answers the requests of `task` not yet answered under `dir`, then (rank 0) scores and
+  // writes samples.jsonl, metrics.json and eval.json. Returns eval.json's content
+  // (rank 0; other ranks: their own counts). A task whose metrics.json exists is done.
+  nlohmann::ordered_json evaluate(const tasks::Task& task, const std::filesystem::path& dir, const EvalProgress& progress);
+  FeatureCache& features() { return cache_; }
+
+ private:
+  model::LoadedModel& m_;
+  training::Dist& dist_;
+  EvalSettings s_;
+  FeatureCache cache_;
+};
+
+}  // namespace lnb::harness

@@ -1,0 +1,52 @@
+// The run config of `lnbench run` (and the single-task `lnbench eval`): every option is
+// declared once in `run_options()` — its dotted key, kind, default and help — and that
+// one table gives the JSON file's schema, the `--set key=value` overrides, the CLI flags
+// (`--eval-batch-size` for `eval.batch_size`), the validation messages (naming the key,
+// what was expected and what was found) and the resolved config echoed into run.json.
+//
+// Keys with a `*` are per-entry options of the keyed sections: `models.<name>.path`,
+// `tasks.<name>.data`. Relative paths resolve against the config file's folder.
+#pragma once
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lnb::harness {
+
+class ConfigError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+enum class OptionKind { kString, kPath, kInt, kFloat, kBool, kList };
+
+struct OptionSpec {
+  std::string key;       // "eval.batch_size", "tasks.*.limit"
+  OptionKind kind;
+  nlohmann::json fallback;  // default; null = unset (required when `required`)
+  std::string help;
+  bool required = false;
+  std::vector<std::string> choices;  // kString: allowed values (empty = any)
+  double min = -1e300;               // kInt, kFloat: smallest allowed value
+};
+
+const std::vector<OptionSpec>& run_options();
+
+// The CLI flag of a non-wildcard key: "--" + key with '.' and '_' as '-'.
+std::string flag_name(const std::string& key);
+
+// File config (may be null) + overrides ("key=value", applied in order) -> the resolved
+// config: every declared option present (defaults filled), kinds checked, paths
+// absolute, unknown keys rejected. `origin` names the file in messages; `base_dir`
+// anchors relative paths. Throws ConfigError naming the key.
+nlohmann::ordered_json resolve_run_config(const nlohmann::json& file_config, const std::vector<std::string>& overrides,
+                                          const std::string& origin, const std::filesystem::path& base_dir);
+
+// Reads a config file (JSON) and resolves it.
+nlohmann::ordered_json load_run_config(const std::filesystem::path& file, const std::vector<std::string>& overrides);
+
+}  // namespace lnb::harness

@@ -1,0 +1,121 @@
+// The run config: one option table gives defaults, --set, CLI flags and messages that
+// name the key, what was expected and what was found.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/run_config.h"
+
+namespace lnb::harness {
+namespace {
+
+using nlohmann::json;
+
+json minimal() {
+  return json::parse(R"({"models": {"tiny": {"path": "models/tiny"}}, "tasks": {"pope": {"data": "data/pope"}}})");
+}
+
+std::string error_of(const json& cfg, const std::vector<std::string>& sets = {}) {
+  try {
+    resolve_run_config(cfg, sets, "cfg.json", "/base");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(RunConfig, DefaultsFillEveryDeclaredOptionAndPathsResolveAgainstTheConfigFolder) {
+  const auto c = resolve_run_config(minimal(), {}, "cfg.json", "/base");
+  EXPECT_EQ(c["models"]["tiny"]["path"], "/base/models/tiny");
+  EXPECT_EQ(c["models"]["tiny"]["template"], "vicuna_v1");
+  EXPECT_EQ(c["tasks"]["pope"]["data"], "/base/data/pope");
+  EXPECT_EQ(c["tasks"]["pope"]["limit"], 0);
+  EXPECT_EQ(c["results"], "/base/results");
+  EXPECT_EQ(c["strategies"], json::array({"base"}));
+  EXPECT_EQ(c["eval"]["batch_size"], 8);
+  EXPECT_DOUBLE_EQ(c["train"]["lr"].get<double>(), 2e-5);
+  // Every non-wildcard option of the table is present in the echo.
+  for (const OptionSpec& s : run_options()) {
+    if (s.key.find('*') != std::string::npos) continue;
+    const json::json_pointer p("/" + [&] {
+      std::string k = s.key;
+      for (char& ch : k)
+        if (ch == '.') ch = '/';
+      return k;
+    }());
+    EXPECT_TRUE(json(c).contains(p)) << s.key;
+  }
+}
+
+TEST(RunConfig, SetOverridesParseEachKindAndAddEntries) {
+  const auto c = resolve_run_config(minimal(),
+                                    {"eval.batch_size=16", "strategies=ln,lora", "train.gradient_checkpointing=true",
+                                     "train.lr=1e-4", "tasks.mme.data=/d/mme", "tasks.mme.limit=10", "run_id=nightly"},
+                                    "cfg.json", "/base");
+  EXPECT_EQ(c["eval"]["batch_size"], 16);
+  EXPECT_EQ(c["strategies"], json::array({"ln", "lora"}));
+  EXPECT_EQ(c["train"]["gradient_checkpointing"], true);
+  EXPECT_DOUBLE_EQ(c["train"]["lr"].get<double>(), 1e-4);
+  EXPECT_EQ(c["tasks"]["mme"]["data"], "/d/mme");
+  EXPECT_EQ(c["tasks"]["mme"]["limit"], 10);
+  EXPECT_EQ(c["tasks"]["pope"]["data"], "/base/data/pope");
+  EXPECT_EQ(c["run_id"], "nightly");
+}
+
+TEST(RunConfig, ErrorsNameTheKeyTheExpectationAndTheValueFound) {
+  json c = minimal();
+  c["eval"] = {{"batch_size", "eight"}};
+  std::string e = error_of(c);
+  EXPECT_NE(e.find("cfg.json"), std::string::npos) << e;
+  EXPECT_NE(e.find("'eval.batch_size'"), std::string::npos) << e;
+  EXPECT_NE(e.find("expected an integer"), std::string::npos) << e;
+  EXPECT_NE(e.find("\"eight\""), std::string::npos) << e;
+
+  c = minimal();
+  c["eval"] = {{"batch_size", 0}};
+  e = error_of(c);
+  EXPECT_NE(e.find("'eval.batch_size': expected a value >= 1, found 0"), std::string::npos) << e;
+
+  c = minimal();
+  c["eval"] = {{"batch_sise", 4}};
+  e = error_of(c);
+  EXPECT_NE(e.find("unknown key 'eval.batch_sise'"), std::string::npos) << e;
+
+  c = minimal();
+  c["dtype"] = "fp8";
+  e = error_of(c);
+  EXPECT_NE(e.find("'dtype': expected one of fp32 | bf16 | fp16, found \"fp8\""), std::string::npos) << e;
+
+  c = minimal();
+  c["tasks"]["gqa"] = {{"data", "x"}};
+  e = error_of(c);
+  EXPECT_NE(e.find("'tasks.gqa'"), std::string::npos) << e;
+  EXPECT_NE(e.find("pope"), std::string::npos) << e;
+
+  e = error_of(minimal(), {"tasks.mme.limit=3"});
+  EXPECT_NE(e.find("'tasks.mme.data'"), std::string::npos) << e;
+  EXPECT_NE(e.find("required"), std::string::npos) << e;
+
+  e = error_of(minimal(), {"eval.batch_size"});
+  EXPECT_NE(e.find("expected key=value"), std::string::npos) << e;
+  e = error_of(minimal(), {"train.gradient_checkpointing=maybe"});
+  EXPECT_NE(e.find("'train.gradient_checkpointing': expected true or false, found 'maybe'"), std::string::npos) << e;
+  e = error_of(minimal(), {"seed=4x"});
+  EXPECT_NE(e.find("'seed': expected an integer, found '4x'"), std::string::npos) << e;
+
+  e = error_of(json::parse(R"({"tasks": {"pope": {"data": "d"}}})"));
+  EXPECT_NE(e.find("'models'"), std::string::npos) << e;
+  e = error_of(json::array());
+  EXPECT_NE(e.find("expected a JSON object"), std::string::npos) << e;
+}
+
+TEST(RunConfig, FlagNamesComeFromTheKeys) {
+  EXPECT_EQ(flag_name("eval.batch_size"), "--eval-batch-size");
+  EXPECT_EQ(flag_name("run_id"), "--run-id");
+}
+
+}  // namespace
+}  // namespace lnb::harness

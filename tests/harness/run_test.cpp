@@ -1,0 +1,248 @@
+// `lnbench run` and `lnbench eval` end to end on the tiny HF model (tests/model/hf_oracle.py)
+// and the fixture benchmarks (tests/data/tasks/fixture, images drawn with OpenCV):
+// the results store, checkpoint reuse, delta swapping against standalone evaluation,
+// the vision-feature cache across nights, failing cells, resume after SIGKILL at random
+// points, and two ranks on loopback against one.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/harness/run_lnbench.h"
+#include "tests/tasks/task_fixture.h"
+#include "tests/training/train_fixture.h"
+
+namespace lnb::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// A config over pope (18 requests) and mme (limited), training ln and lora for 2 steps.
+fs::path write_config(const fs::path& dir, const fs::path& bench, const json& strategies, const json& extra = json::object()) {
+  json cfg = {{"run_id", "night"},
+              {"results", (dir / "results").string()},
+              {"models", {{"tiny", {{"path", tiny_model().string()}}}}},
+              {"strategies", strategies},
+              {"tasks", {{"pope", {{"data", (bench / "pope").string()}}}, {"mme", {{"data", (bench / "mme").string()}, {"limit", 10}}}}},
+              {"train", {{"data", write_tiny_data(dir / "train").string()}, {"images", tiny_images().string()}, {"max_steps", 2},
+                         {"batch_size", 2}, {"lr", 1e-2}, {"lora_rank", 4}, {"warmup_ratio", 0.0}}},
+              {"eval", {{"batch_size", 4}, {"feature_cache", (dir / "features").string()}}}};
+  cfg.merge_patch(extra);
+  const fs::path f = dir / "cfg.json";
+  std::ofstream(f) << cfg.dump(1);
+  return f;
+}
+
+std::map<std::string, std::string> answers_of(const fs::path& samples) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(read_file(samples));
+  for (std::string line; std::getline(in, line);) {
+    const json j = json::parse(line);
+    EXPECT_TRUE(out.emplace(j["id"], j["answer"]).second) << "duplicate " << j["id"] << " in " << samples;
+  }
+  return out;
+}
+
+// Every metrics.json under a run, by path relative to the run folder.
+std::map<std::string, std::string> metrics_files(const fs::path& run) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(run))
+    if (e.path().filename() == "metrics.json") out[fs::relative(e.path(), run).string()] = read_file(e.path());
+  return out;
+}
+
+TEST(Run, MatrixWritesTheStoreReusesCheckpointsAndSwapsDeltasExactly) {
+  const FixtureCopy bench;
+  const fs::path d = temp_dir("lnb_run_matrix");
+  // base sits between two deltas: its answers prove the swap restored the base exactly.
+  const fs::path cfg = write_config(d, bench.root(), {"ln", "base", "lora"});
+  Result r = run_lnbench("run " + cfg.string() + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const fs::path run = d / "results" / "night";
+  const json rj = read_json(run / "run.json");
+  EXPECT_EQ(rj["schema"], "lnbench.run/1");
+  EXPECT_EQ(rj["status"], "ok");
+  EXPECT_EQ(rj["cells"].size(), 3u);
+  EXPECT_EQ(rj["config"]["eval"]["batch_size"], 4);  // the resolved config is echoed
+  EXPECT_FALSE(rj["versions"]["torch"].get<std::string>().empty());
+  for (const char* s : {"ln", "base", "lora"})
+    for (const char* t : {"pope", "mme"}) {
+      SCOPED_TRACE(std::string(s) + "/" + t);
+      const fs::path cell = run / "tiny" / s / t;
+      const json m = read_json(cell / "metrics.json");
+      EXPECT_EQ(m["schema"], "lnbench.metrics/1");
+      const auto answers = answers_of(cell / "samples.jsonl");
+      EXPECT_EQ(answers.size(), m["n_samples"].get<size_t>());
+      const json e = read_json(cell / "eval.json");
+      EXPECT_EQ(e["batch_check"]["mismatches"].size(), 0u) << e.dump();
+      EXPECT_GT(e["samples_per_s"].get<double>(), 0);
+      EXPECT_FALSE(fs::exists(cell / "samples.rank1.jsonl"));
+    }
+  const json tj = read_json(run / "tiny" / "ln" / "train.json");
+  EXPECT_GT(tj["trainable_params"].get<int64_t>(), 0);
+  EXPECT_EQ(tj["reused"], false);
+
+  // Standalone `lnbench eval` of the base and of the ln checkpoint gives the same answers.
+  const fs::path ln_ckpt = tj["checkpoint"].get<std::string>();
+  for (const auto& [strategy, extra] : std::map<std::string, std::string>{{"base", ""}, {"ln", " --checkpoint " + ln_ckpt.string()}}) {
+    const fs::path out = d / ("alone_" + strategy);
+    r = run_lnbench("eval --model " + tiny_model().string() + extra + " --task pope --data " + (bench.root() / "pope").string() +
+                    " --out " + out.string() + " --batch-size 4 --feature-cache off --quiet");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(answers_of(out / "samples.jsonl"), answers_of(run / "tiny" / strategy / "pope" / "samples.jsonl")) << strategy;
+    EXPECT_EQ(read_file(out / "metrics.json"), read_file(run / "tiny" / strategy / "pope" / "metrics.json")) << strategy;
+  }
+  // The trained delta changed something: ln's answers or metrics differ from base's, or
+  // at least its checkpoint holds non-empty tensors (tiny random models may agree).
+  EXPECT_TRUE(fs::file_size(ln_ckpt / "model.safetensors") > 0);
+
+  // Rerunning the same command: nothing redone, metrics untouched.
+  const auto before = metrics_files(run);
+  r = run_lnbench("run " + cfg.string() + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(metrics_files(run), before);
+  const json rj2 = read_json(run / "run.json");
+  EXPECT_EQ(rj2["attempts"], 2);
+  EXPECT_EQ(rj2["date"], rj["date"]);
+  for (const json& p : rj2["phases"]) {
+    if (p["phase"] == "train") {
+      EXPECT_EQ(p["reused"], true) << p.dump();
+    }
+  }
+
+  // Another night (new run id): checkpoints reused by content, features read from disk.
+  r = run_lnbench("run " + cfg.string() + " --quiet --run-id night2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const json e2 = read_json(d / "results" / "night2" / "tiny" / "ln" / "pope" / "eval.json");
+  EXPECT_EQ(e2["feature_cache"]["computed"], 0) << e2.dump();
+  EXPECT_GT(e2["feature_cache"]["disk_hits"].get<int64_t>(), 0) << e2.dump();
+  EXPECT_EQ(read_json(d / "results" / "night2" / "tiny" / "lora" / "train.json")["reused"], true);
+  EXPECT_EQ(metrics_files(d / "results" / "night2"), before);
+
+  // The report reads the store, eval throughput included.
+  r = run_lnbench("report " + (d / "results").string() + " --out " + (d / "report").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(read_file(d / "report" / "leaderboard.csv").find("night2,"), std::string::npos);
+  fs::remove_all(d);
+}
+
+TEST(Run, AFailingCellIsRecordedAndTheOthersFinish) {
+  const FixtureCopy bench;
+  const fs::path d = temp_dir("lnb_run_fail");
+  const fs::path cfg = write_config(d, bench.root(), {"base", "bogus"},
+                                    {{"tasks", {{"vqav2", {{"data", (d / "missing").string()}}}}}});
+  const Result r = run_lnbench("run " + cfg.string() + " --quiet");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("bogus"), std::string::npos) << r.out;
+  const fs::path run = d / "results" / "night";
+  const json rj = read_json(run / "run.json");
+  EXPECT_EQ(rj["status"], "failed");
+  std::map<std::string, json> cells;
+  for (const json& c : rj["cells"]) cells[c["strategy"]] = c;
+  EXPECT_EQ(cells.at("bogus")["status"], "failed");
+  EXPECT_NE(cells.at("bogus")["error"].get<std::string>().find("bogus"), std::string::npos);
+  EXPECT_EQ(cells.at("base")["tasks"]["pope"], "ok");
+  EXPECT_TRUE(cells.at("base")["tasks"]["vqav2"].contains("error"));
+  EXPECT_TRUE(fs::exists(run / "tiny" / "base" / "pope" / "metrics.json"));
+  EXPECT_TRUE(fs::exists(run / "tiny" / "base" / "mme" / "metrics.json"));
+  fs::remove_all(d);
+}
+
+pid_t spawn(const std::string& command) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + command + " >/dev/null 2>&1").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+TEST(Run, ResumeAfterSigkillAtRandomPointsEndsIdenticalWithNoDuplicatedOrLostSample) {
+  const FixtureCopy bench;
+  const fs::path d = temp_dir("lnb_run_kill");
+  const json strategies = {"base", "ln"};
+  const fs::path ref_cfg = write_config(d / "ref", bench.root(), strategies);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(run_lnbench("run " + ref_cfg.string() + " --quiet").code, 0);
+  const double full_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const auto reference = metrics_files(d / "ref" / "results" / "night");
+  ASSERT_EQ(reference.size(), 4u);
+
+  const fs::path cfg = write_config(d / "killed", bench.root(), strategies);
+  std::mt19937 rng(20261123);
+  std::uniform_real_distribution<double> when(0.05, 0.95);
+  int kills = 0;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const int ms = static_cast<int>(when(rng) * full_ms);
+    const pid_t pid = spawn(std::string(LNB_EXE) + " run " + cfg.string() + " --quiet");
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      ++kills;
+    }
+  }
+  EXPECT_GE(kills, 2) << "the run finished before most kill points";
+  const Result r = run_lnbench("run " + cfg.string() + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const fs::path run = d / "killed" / "results" / "night";
+  EXPECT_EQ(metrics_files(run), reference);
+  for (const char* s : {"base", "ln"})
+    for (const char* t : {"pope", "mme"}) {
+      const auto got = answers_of(run / "tiny" / s / t / "samples.jsonl");  // fails on a duplicate
+      EXPECT_EQ(got, answers_of(d / "ref" / "results" / "night" / "tiny" / s / t / "samples.jsonl")) << s << "/" << t;
+    }
+  fs::remove_all(d);
+}
+
+TEST(Run, TwoRanksOnLoopbackWriteByteIdenticalMetricsToOne) {
+  const FixtureCopy bench;
+  const fs::path d = temp_dir("lnb_run_dist");
+  const json strategies = {"base", "ln"};
+  // Both runs share the checkpoint store: the two-rank run evaluates the same ln delta.
+  const json shared = {{"train", {{"checkpoints", (d / "checkpoints").string()}}}};
+  const fs::path one = write_config(d / "one", bench.root(), strategies, shared);
+  ASSERT_EQ(run_lnbench("run " + one.string() + " --quiet").code, 0);
+  const fs::path two = write_config(d / "two", bench.root(), strategies, shared);
+  const int port = 29600 + ::getpid() % 2000;
+  const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port);
+  const std::string cmd = std::string(LNB_EXE) + " run " + two.string() + " --quiet";
+  const std::string script = "(" + env + " RANK=1 LOCAL_RANK=1 " + cmd + " > " + (d / "rank1.log").string() + " 2>&1 &) ; " +
+                             env + " RANK=0 LOCAL_RANK=0 " + cmd + " > " + (d / "rank0.log").string() + " 2>&1";
+  ASSERT_EQ(std::system(("sh -c '" + script + "'").c_str()), 0) << read_file(d / "rank0.log");
+  const auto a = metrics_files(d / "one" / "results" / "night");
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(metrics_files(d / "two" / "results" / "night"), a);
+  const json e = read_json(d / "two" / "results" / "night" / "tiny" / "base" / "pope" / "eval.json");
+  EXPECT_EQ(e["world_size"], 2);
+  EXPECT_EQ(read_json(d / "two" / "results" / "night" / "run.json")["device"]["world_size"], 2);
+  for (const char* s : {"base", "ln"})
+    for (const char* t : {"pope", "mme"})
+      EXPECT_EQ(read_file(d / "two" / "results" / "night" / "tiny" / s / t / "samples.jsonl"),
+                read_file(d / "one" / "results" / "night" / "tiny" / s / t / "samples.jsonl"))
+          << s << "/" << t;
+  fs::remove_all(d);
+}
+
+}  // namespace
+}  // namespace lnb::test
