@@ -332,11 +332,12 @@ void register_run(CLI::App& app, int& exit_code) {
     std::string config;
     std::vector<std::string> sets;
     std::map<std::string, std::string> flags;
-    bool quiet = false, verbose = false, print_config = false;
+    bool quiet = false, verbose = false, print_config = false, list_options = false;
   };
   static Args a;
   CLI::App* cmd = app.add_subcommand("run", "Run the nightly strategy x task matrix from a config (resumes by default)");
-  cmd->add_option("config", a.config, "Run config (JSON); see docs/run_config.md")->required();
+  cmd->add_option("config", a.config, "Run config (JSON); see docs/run_config.md");
+  cmd->add_flag("--list-options", a.list_options, "Print every config option (Markdown) and exit");
   cmd->add_option("--set", a.sets, "Override an option: key=value (repeatable), e.g. --set eval.batch_size=16")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -347,6 +348,12 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_flag("--print-config", a.print_config, "Print the resolved config and exit");
   cmd->callback([&exit_code] {
     try {
+      if (a.list_options) {
+        std::cout << options_markdown();
+        exit_code = kExitOk;
+        return;
+      }
+      if (a.config.empty()) throw ConfigError("lnbench run: expected a CONFIG file (see docs/run_config.md)");
       std::vector<std::string> sets;
       for (const auto& [k, val] : a.flags)
         if (!val.empty()) sets.push_back(k + "=" + val);

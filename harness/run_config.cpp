@@ -291,6 +291,22 @@ ordered_json resolve_run_config(const json& file_config, const std::vector<std::
   return out;
 }
 
+std::string options_markdown() {
+  std::string out = "| key | flag | kind | default | meaning |\n|---|---|---|---|---|\n";
+  for (const OptionSpec& s : run_options()) {
+    std::string help = s.help;
+    if (!s.choices.empty()) {
+      help += " (";
+      for (size_t i = 0; i < s.choices.size(); ++i) help += (i ? " | " : "") + s.choices[i];
+      help += ")";
+    }
+    const std::string flag = s.key.find('*') == std::string::npos ? "`" + flag_name(s.key) + "`" : "--set only";
+    const std::string def = s.required ? "required" : "`" + s.fallback.dump() + "`";
+    out += "| `" + s.key + "` | " + flag + " | " + std::string(kind_name(s.kind)) + " | " + def + " | " + help + " |\n";
+  }
+  return out;
+}
+
 ordered_json load_run_config(const fs::path& file, const std::vector<std::string>& overrides) {
   json j;
   try {

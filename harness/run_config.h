@@ -46,6 +46,9 @@ std::string flag_name(const std::string& key);
 nlohmann::ordered_json resolve_run_config(const nlohmann::json& file_config, const std::vector<std::string>& overrides,
                                           const std::string& origin, const std::filesystem::path& base_dir);
 
+// The option table as Markdown (docs/run_config.md embeds it; `lnbench run --list-options`).
+std::string options_markdown();
+
 // Reads a config file (JSON) and resolves it.
 nlohmann::ordered_json load_run_config(const std::filesystem::path& file, const std::vector<std::string>& overrides);
 

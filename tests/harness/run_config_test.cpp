@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -115,6 +117,39 @@ TEST(RunConfig, ErrorsNameTheKeyTheExpectationAndTheValueFound) {
 TEST(RunConfig, FlagNamesComeFromTheKeys) {
   EXPECT_EQ(flag_name("eval.batch_size"), "--eval-batch-size");
   EXPECT_EQ(flag_name("run_id"), "--run-id");
+}
+
+}  // namespace
+}  // namespace lnb::harness
+
+namespace lnb::harness {
+namespace {
+
+TEST(RunConfig, TheExampleNightlyConfigsResolve) {
+  for (const char* name : {"nightly-cpu.json", "nightly-gpu-llava15-7b.json"}) {
+    SCOPED_TRACE(name);
+    const auto c = load_run_config(std::filesystem::path(LNB_SOURCE_DIR) / "configs" / name, {});
+    EXPECT_FALSE(c["models"].empty());
+    EXPECT_EQ(c["tasks"].size(), 5u);
+    EXPECT_GE(c["strategies"].size(), 4u);
+  }
+  const auto gpu = load_run_config(std::filesystem::path(LNB_SOURCE_DIR) / "configs" / "nightly-gpu-llava15-7b.json", {});
+  EXPECT_EQ(gpu["dtype"], "bf16");
+  EXPECT_EQ(gpu["train"]["gradient_checkpointing"], true);
+}
+
+}  // namespace
+}  // namespace lnb::harness
+
+namespace lnb::harness {
+namespace {
+
+TEST(RunConfig, DocsCarryTheGeneratedOptionTable) {
+  std::ifstream in(std::filesystem::path(LNB_SOURCE_DIR) / "docs" / "run_config.md");
+  std::stringstream s;
+  s << in.rdbuf();
+  EXPECT_NE(s.str().find(options_markdown()), std::string::npos)
+      << "docs/run_config.md is stale: paste the output of `lnbench run --list-options`";
 }
 
 }  // namespace
