@@ -16,6 +16,7 @@
 
 #include "common/file_io.h"
 #include "harness/cli.h"
+#include "harness/evaluator.h"
 #include "harness/progress.h"
 #include "model/loader.h"
 #include "training/checkpoint.h"
@@ -71,6 +72,8 @@ void register_train(CLI::App& app, int& exit_code) {
     training::TrainOptions o;
     std::string model, vision_tower, data, images, out, init, lr = "2e-5", lora_targets, no_decay;
     bool no_resume = false, no_peft = false, no_checkpoint = false, quiet = false;
+    std::string select_task, select_data, select_metric;
+    int64_t select_limit = 0, select_batch_size = 8;
   };
   static Args a;
   training::TrainOptions& o = a.o;
@@ -110,8 +113,16 @@ void register_train(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-peft", a.no_peft, "Do not write the PEFT adapter next to the checkpoint");
   cmd->add_flag("--no-checkpoint", a.no_checkpoint, "Measure only: write train.json but no final checkpoint");
   cmd->add_flag("--quiet", a.quiet, "No progress output");
+  cmd->add_option("--select-task", a.select_task,
+                  "LR sweep: pick the best rate by this task's metric (e.g. flickr30k) instead of the final loss");
+  cmd->add_option("--select-data", a.select_data, "LR sweep: the selection task's official files (data root)");
+  cmd->add_option("--select-metric", a.select_metric, "LR sweep: a metrics.json value, higher is better (e.g. cider)");
+  cmd->add_option("--select-limit", a.select_limit, "LR sweep: evaluate at least this many requests (0 = all)");
+  cmd->add_option("--select-batch-size", a.select_batch_size, "LR sweep: evaluation batch size (default 8)");
   cmd->callback([&exit_code] {
     try {
+      if (!a.select_task.empty() && (a.select_data.empty() || a.select_metric.empty()))
+        throw std::invalid_argument("--select-task needs --select-data and --select-metric");
       training::TrainOptions opt = a.o;
       opt.model_dir = a.model;
       opt.vision_tower = a.vision_tower;
@@ -134,8 +145,18 @@ void register_train(CLI::App& app, int& exit_code) {
       if (env.world_size > 1 && opt.device.rfind("cuda", 0) == 0) opt.device = "cuda:" + std::to_string(env.local_rank);
       training::Dist dist(env, c10::Device(opt.device));
       const std::vector<double> rates = parse_rates(a.lr);
-      nlohmann::ordered_json sweep = {{"schema", "lnbench.sweep/1"}, {"select", "final_loss"}, {"runs", nlohmann::json::array()}};
-      double best = std::numeric_limits<double>::infinity();
+      const bool by_task = !a.select_task.empty() && rates.size() > 1;
+      nlohmann::ordered_json sweep = {{"schema", "lnbench.sweep/1"},
+                                      {"select", by_task ? a.select_task + ":" + a.select_metric : "final_loss"},
+                                      {"runs", nlohmann::json::array()}};
+      std::unique_ptr<tasks::Task> select_task;
+      if (by_task) {
+        select_task = tasks::make_task(a.select_task);
+        tasks::TaskOptions to;
+        if (a.select_limit > 0) to.limit = a.select_limit;
+        select_task->load(a.select_data, to);
+      }
+      double best = std::numeric_limits<double>::infinity();  // minimised: loss, or -metric
       for (double lr : rates) {
         training::TrainOptions run = opt;
         run.optim.lr = lr;
@@ -144,8 +165,40 @@ void register_train(CLI::App& app, int& exit_code) {
         const nlohmann::json j = training::train(run, dist, std::ref(progress));
         const auto& curve = j["loss_curve"];
         const double final_loss = curve.empty() ? std::numeric_limits<double>::infinity() : curve.back()["loss"].get<double>();
-        sweep["runs"].push_back({{"lr", lr}, {"out", run.out_dir.string()}, {"final_loss", final_loss}});
-        if (final_loss < best) best = final_loss, sweep["best"] = {{"lr", lr}, {"out", run.out_dir.string()}};
+        nlohmann::ordered_json entry = {{"lr", lr}, {"out", run.out_dir.string()}, {"final_loss", final_loss}};
+        double key = final_loss;
+        if (by_task) {
+          // The rate's checkpoint over the base, evaluated like `lnbench eval` (same evaluator).
+          model::LoadOptions lo;
+          lo.vision_tower = opt.vision_tower;
+          lo.dtype = model::parse_dtype(opt.dtype);
+          lo.device = c10::Device(opt.device);
+          model::LoadedModel m = model::load_model(opt.model_dir, lo);
+          training::apply_delta(m, run.out_dir / "checkpoint");
+          EvalSettings es;
+          es.batch_size = a.select_batch_size;
+          es.batch_check = 0;
+          es.template_name = opt.template_name == "plain" ? "vicuna_v1" : opt.template_name;
+          Evaluator ev(m, dist, es);
+          const std::filesystem::path dir = run.out_dir / ("select-" + a.select_task);
+          ev.evaluate(*select_task, dir, {});
+          double value = -std::numeric_limits<double>::infinity();
+          if (dist.is_main()) {
+            const nlohmann::json metrics = nlohmann::json::parse(common::read_file(dir / "metrics.json"));
+            const auto& values = metrics.at("values");
+            if (!values.contains(a.select_metric)) {
+              std::string names;
+              for (const auto& [k, v] : values.items()) names += (names.empty() ? "" : ", ") + k;
+              throw std::invalid_argument("--select-metric '" + a.select_metric + "': " + a.select_task +
+                                          "'s metrics.json has no such value (it has " + names + ")");
+            }
+            if (values[a.select_metric].is_number()) value = values[a.select_metric].get<double>();
+          }
+          entry[a.select_metric] = value;
+          key = -value;
+        }
+        sweep["runs"].push_back(entry);
+        if (key < best || !sweep.contains("best")) best = key, sweep["best"] = {{"lr", lr}, {"out", run.out_dir.string()}};
         if (dist.is_main() && a.quiet == false && rates.size() == 1)
           std::cout << "trained " << opt.strategy << ": " << j["trainable_params"] << " trainable of " << j["total_params"]
                     << ", peak " << j["peak_train_memory_bytes"] << " bytes, final loss " << final_loss << " -> " << a.out << "\n";

@@ -244,5 +244,33 @@ TEST(Run, TwoRanksOnLoopbackWriteByteIdenticalMetricsToOne) {
   fs::remove_all(d);
 }
 
+TEST(TrainSweep, PicksTheRateByANamedMetricOfANamedTask) {
+  const FixtureCopy bench;
+  const fs::path d = temp_dir("lnb_sweep");
+  const std::string base = "train --model " + tiny_model().string() + " --strategy ln --data " +
+                           write_tiny_data(d / "train").string() + " --images " + tiny_images().string() +
+                           " --max-steps 3 --batch-size 2 --lora-rank 4 --quiet --lr 1e-7,5e-2 --select-task pope --select-data " +
+                           (bench.root() / "pope").string() + " --select-limit 6";
+  Result r = run_lnbench(base + " --out " + (d / "bad").string() + " --select-metric f1_nope");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("f1_mean"), std::string::npos) << r.out;  // names the values that exist
+  r = run_lnbench(base + " --out " + (d / "sweep").string() + " --select-metric f1_mean");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const json sweep = read_json(d / "sweep" / "sweep.json");
+  EXPECT_EQ(sweep["select"], "pope:f1_mean");
+  ASSERT_EQ(sweep["runs"].size(), 2u);
+  double best = -1;
+  std::string best_out;
+  for (const json& run : sweep["runs"]) {
+    // The recorded value is the one in that rate's own evaluation.
+    const json m = read_json(fs::path(run["out"].get<std::string>()) / "select-pope" / "metrics.json");
+    const double v = m["values"]["f1_mean"].is_number() ? m["values"]["f1_mean"].get<double>() : -1e300;
+    EXPECT_EQ(run["f1_mean"].get<double>(), v);
+    if (v > best) best = v, best_out = run["out"];
+  }
+  EXPECT_EQ(sweep["best"]["out"], best_out);
+  fs::remove_all(d);
+}
+
 }  // namespace
 }  // namespace lnb::test
