@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -167,13 +168,18 @@ TEST(Run, AFailingCellIsRecordedAndTheOthersFinish) {
   fs::remove_all(d);
 }
 
-pid_t spawn(const std::string& command) {
+pid_t spawn(const std::string& command, const fs::path& log) {
   const pid_t pid = fork();
   if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + command + " >/dev/null 2>&1").c_str(), static_cast<char*>(nullptr));
+    execl("/bin/sh", "sh", "-c", ("exec " + command + " >/dev/null 2>" + log.string()).c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   return pid;
+}
+
+size_t lines_in(const fs::path& f) {
+  const std::string t = read_file(f);
+  return static_cast<size_t>(std::count(t.begin(), t.end(), '\n'));
 }
 
 TEST(Run, ResumeAfterSigkillAtRandomPointsEndsIdenticalWithNoDuplicatedOrLostSample) {
@@ -181,37 +187,46 @@ TEST(Run, ResumeAfterSigkillAtRandomPointsEndsIdenticalWithNoDuplicatedOrLostSam
   const fs::path d = temp_dir("lnb_run_kill");
   const json strategies = {"base", "ln"};
   const fs::path ref_cfg = write_config(d / "ref", bench.root(), strategies);
-  const auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(run_lnbench("run " + ref_cfg.string() + " --quiet").code, 0);
-  const double full_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const auto reference = metrics_files(d / "ref" / "results" / "night");
   ASSERT_EQ(reference.size(), 4u);
 
+  // Kill points are progress events (one JSON line per training step or answered batch)
+  // plus a random delay, so they land in training, in answering and in between whatever
+  // the machine's load; each restart resumes and moves on.
   const fs::path cfg = write_config(d / "killed", bench.root(), strategies);
   std::mt19937 rng(20261123);
-  std::uniform_real_distribution<double> when(0.05, 0.95);
-  int kills = 0;
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    const int ms = static_cast<int>(when(rng) * full_ms);
-    const pid_t pid = spawn(std::string(LNB_EXE) + " run " + cfg.string() + " --quiet");
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  std::uniform_int_distribution<int> events(1, 6), delay_us(0, 30000);
+  int kills = 0, kills_while_answering = 0;
+  for (int attempt = 0; attempt < 40 && kills < 6; ++attempt) {
+    const fs::path log = d / ("attempt" + std::to_string(attempt) + ".log");
+    const size_t target = static_cast<size_t>(events(rng));
+    const pid_t pid = spawn(std::string(LNB_EXE) + " run " + cfg.string(), log);
     int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      ++kills;
-    }
+    bool exited = false;
+    while (!(exited = waitpid(pid, &status, WNOHANG) == pid) && lines_in(log) < target)
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    if (exited) break;  // finished before the kill point: the run is complete
+    std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    ++kills;
+    kills_while_answering += read_file(log).find("eval_progress") != std::string::npos ? 1 : 0;
   }
-  EXPECT_GE(kills, 2) << "the run finished before most kill points";
+  EXPECT_GE(kills, 3);
+  EXPECT_GE(kills_while_answering, 1);
   const Result r = run_lnbench("run " + cfg.string() + " --quiet");
   ASSERT_EQ(r.code, 0) << r.out;
   const fs::path run = d / "killed" / "results" / "night";
   EXPECT_EQ(metrics_files(run), reference);
+  int64_t resumed = 0;  // answers a restarted attempt found on disk
   for (const char* s : {"base", "ln"})
     for (const char* t : {"pope", "mme"}) {
       const auto got = answers_of(run / "tiny" / s / t / "samples.jsonl");  // fails on a duplicate
       EXPECT_EQ(got, answers_of(d / "ref" / "results" / "night" / "tiny" / s / t / "samples.jsonl")) << s << "/" << t;
+      resumed += read_json(run / "tiny" / s / t / "eval.json")["resumed"].get<int64_t>();
     }
+  EXPECT_GT(resumed, 0) << "no kill left a task partly answered";
   fs::remove_all(d);
 }
 
@@ -224,12 +239,15 @@ TEST(Run, TwoRanksOnLoopbackWriteByteIdenticalMetricsToOne) {
   const fs::path one = write_config(d / "one", bench.root(), strategies, shared);
   ASSERT_EQ(run_lnbench("run " + one.string() + " --quiet").code, 0);
   const fs::path two = write_config(d / "two", bench.root(), strategies, shared);
-  const int port = 29600 + ::getpid() % 2000;
-  const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port);
+  std::mt19937 rng(std::random_device{}());
+  const int port = 20000 + static_cast<int>(rng() % 20000);
+  // As torchrun does for several processes per node: one OpenMP thread each.
+  const std::string env = "OMP_NUM_THREADS=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port);
   const std::string cmd = std::string(LNB_EXE) + " run " + two.string() + " --quiet";
-  const std::string script = "(" + env + " RANK=1 LOCAL_RANK=1 " + cmd + " > " + (d / "rank1.log").string() + " 2>&1 &) ; " +
-                             env + " RANK=0 LOCAL_RANK=0 " + cmd + " > " + (d / "rank0.log").string() + " 2>&1";
-  ASSERT_EQ(std::system(("sh -c '" + script + "'").c_str()), 0) << read_file(d / "rank0.log");
+  const std::string script = "RANK=0 LOCAL_RANK=0 " + env + " " + cmd + " > " + (d / "rank0.log").string() + " 2>&1 & p=$!; " +
+                             "RANK=1 LOCAL_RANK=1 " + env + " " + cmd + " > " + (d / "rank1.log").string() +
+                             " 2>&1; r1=$?; wait $p; r0=$?; exit $((r0 | r1))";
+  ASSERT_EQ(std::system(("sh -c '" + script + "'").c_str()), 0) << read_file(d / "rank0.log") << read_file(d / "rank1.log");
   const auto a = metrics_files(d / "one" / "results" / "night");
   ASSERT_EQ(a.size(), 4u);
   EXPECT_EQ(metrics_files(d / "two" / "results" / "night"), a);
