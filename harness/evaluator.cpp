@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -19,6 +20,7 @@
 #include "model/generate.h"
 #include "model/image_preprocess.h"
 #include "model/safetensors.h"
+#include "training/checkpoint.h"
 #include "training/memory.h"
 
 namespace lnb::harness {
@@ -186,10 +188,53 @@ std::string vision_key(const model::LoadedModel& m) {
   return h.hex_digest();
 }
 
+std::string answers_identity(const fs::path& model_dir, const fs::path& checkpoint) {
+  static std::map<std::string, std::string> fingerprints;
+  const std::string key = fs::absolute(model_dir).lexically_normal().string();
+  auto it = fingerprints.find(key);
+  if (it == fingerprints.end()) it = fingerprints.emplace(key, training::model_fingerprint(model_dir)).first;
+  if (checkpoint.empty()) return it->second + " base";
+  const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
+  return it->second + " delta " + common::sha256_file(weights).sha256;
+}
+
 Evaluator::Evaluator(model::LoadedModel& m, training::Dist& dist, EvalSettings settings)
     : m_(m), dist_(dist), s_(std::move(settings)), cache_(s_.feature_cache, m.config.has_vision ? vision_key(m) : "none") {}
 
+namespace {
+
+// Moves everything in `dir` (but earlier stale-* folders) into a new dir/stale-<n>/.
+void move_aside(const fs::path& dir) {
+  int n = 1;
+  while (fs::exists(dir / ("stale-" + std::to_string(n)))) ++n;
+  const fs::path stale = dir / ("stale-" + std::to_string(n));
+  std::vector<fs::path> entries;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().rfind("stale-", 0) != 0) entries.push_back(e.path());
+  if (entries.empty()) return;
+  fs::create_directories(stale);
+  for (const fs::path& p : entries) fs::rename(p, stale / p.filename());
+  std::cerr << "lnbench: " << dir.string() << " was answered by another model, delta, template, batch size or task files; "
+            << "moved to " << stale.string() << " and answering again\n";
+}
+
+}  // namespace
+
 ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, const EvalProgress& progress) {
+  // Answers are reused only under the same identity; rank 0 decides before anyone reads.
+  common::Sha256 kh;
+  kh.update("lnbench.answers/1\n" + s_.identity + "\n" + s_.template_name + "\n" + std::to_string(s_.batch_size) + "\n" +
+            task.fingerprint() + "\n");
+  const std::string key = kh.hex_digest();
+  const fs::path key_file = dir / "answers.key";
+  if (dist_.is_main()) {
+    fs::create_directories(dir);
+    const bool has_work = fs::exists(dir / "samples.jsonl") || fs::exists(dir / "metrics.json") || !other_rank_files(dir).empty();
+    const bool same = fs::exists(key_file) && common::read_file(key_file) == key + "\n";
+    if (has_work && !same) move_aside(dir);
+    if (!same) common::write_file_atomic(key_file, key + "\n");
+  }
+  dist_.barrier();
   if (fs::exists(dir / "metrics.json")) {
     ordered_json done = {{"schema", "lnbench.eval/1"}, {"task", std::string(task.name())}, {"already_done", true}};
     return done;

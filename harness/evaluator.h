@@ -35,6 +35,10 @@ struct EvalSettings {
   int64_t batch_check = 4;              // requests re-decoded at batch 1 (rank 0)
   std::filesystem::path feature_cache;  // empty: memory only
   std::string template_name = "vicuna_v1";
+  // What the answers depend on besides the task and these settings (model and delta
+  // fingerprints). A task folder answered under another identity is moved aside to
+  // stale-<n>/ and redone, never silently resumed.
+  std::string identity;
 };
 
 // Vision features by image content, in memory and (optionally) on disk.
@@ -59,6 +63,10 @@ class FeatureCache {
 // layer, the preprocessing, the dtype and the device type.
 std::string vision_key(const model::LoadedModel& m);
 
+// EvalSettings::identity for a base model folder and an optional checkpoint (folder or
+// safetensors file): the model's fingerprint (memoised per folder) and the delta's digest.
+std::string answers_identity(const std::filesystem::path& model_dir, const std::filesystem::path& checkpoint);
+
 // Called on rank 0 after each answered batch: (answered so far, total, seconds so far).
 using EvalProgress = std::function<void(int64_t done, int64_t total, double seconds)>;
 
@@ -70,6 +78,7 @@ class Evaluator {
   // (rank 0; other ranks: their own counts). A task whose metrics.json exists is done.
   nlohmann::ordered_json evaluate(const tasks::Task& task, const std::filesystem::path& dir, const EvalProgress& progress);
   FeatureCache& features() { return cache_; }
+  void set_identity(std::string identity) { s_.identity = std::move(identity); }
 
  private:
   model::LoadedModel& m_;

@@ -253,6 +253,7 @@ int run_matrix(const ordered_json& cfg, const Verbosity& v) {
     std::unique_ptr<model::LoadedModel> m;
     std::string load_error;
     const auto t_load = std::chrono::steady_clock::now();
+    training::reset_peak_memory(dev);
     try {
       model::LoadOptions lo;
       lo.vision_tower = mcfg["vision_tower"].get<std::string>();
@@ -262,7 +263,9 @@ int run_matrix(const ordered_json& cfg, const Verbosity& v) {
     } catch (const std::exception& e) {
       load_error = std::string("loading the model: ") + e.what();
     }
-    phases.push_back({{"phase", "load"}, {"model", mname}, {"seconds", seconds_since(t_load)}});
+    phases.push_back({{"phase", "load"}, {"model", mname}, {"seconds", seconds_since(t_load)},
+                      {"peak_memory_bytes", training::read_memory(dev).peak_bytes}});
+    if (!load_error.empty()) phases.back()["error"] = load_error;
     EvalSettings es;
     es.batch_size = cfg["eval"]["batch_size"].get<int64_t>();
     es.batch_check = cfg["eval"]["batch_check"].get<int64_t>();
@@ -286,6 +289,9 @@ int run_matrix(const ordered_json& cfg, const Verbosity& v) {
       } else if (cell_error.empty()) {
         swap->restore();
       }
+      if (ev) ev->set_identity(answers_identity(mcfg["path"].get<std::string>(),
+                                                strategy == "base" || !checkpoint.count(strategy) ? fs::path()
+                                                                                                : checkpoint.at(strategy)));
       for (const auto& [tname, tcfg] : cfg["tasks"].items()) {
         (void)tcfg;
         const auto t0 = std::chrono::steady_clock::now();
@@ -423,6 +429,7 @@ void register_eval(CLI::App& app, int& exit_code) {
       es.feature_cache = a.feature_cache == "off" ? fs::path() : a.feature_cache.empty() ? default_feature_cache()
                                                                                          : fs::path(a.feature_cache);
       es.template_name = a.template_name;
+      es.identity = answers_identity(a.model, a.checkpoint);
       Evaluator ev(m, dist, es);
       const ordered_json r = ev.evaluate(*task, a.out, eval_progress({a.quiet, false}, dist.is_main(), a.task));
       if (dist.is_main()) {

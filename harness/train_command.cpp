@@ -179,6 +179,7 @@ void register_train(CLI::App& app, int& exit_code) {
           es.batch_size = a.select_batch_size;
           es.batch_check = 0;
           es.template_name = opt.template_name == "plain" ? "vicuna_v1" : opt.template_name;
+          es.identity = answers_identity(opt.model_dir, run.out_dir / "checkpoint");
           Evaluator ev(m, dist, es);
           const std::filesystem::path dir = run.out_dir / ("select-" + a.select_task);
           ev.evaluate(*select_task, dir, {});

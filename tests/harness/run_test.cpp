@@ -168,6 +168,26 @@ TEST(Run, AFailingCellIsRecordedAndTheOthersFinish) {
   fs::remove_all(d);
 }
 
+TEST(Run, AnswersFromAnotherIdentityAreMovedAsideNotResumed) {
+  const FixtureCopy bench;
+  const fs::path d = temp_dir("lnb_run_identity");
+  const fs::path cfg = write_config(d, bench.root(), {"base"});
+  ASSERT_EQ(run_lnbench("run " + cfg.string() + " --quiet").code, 0);
+  const fs::path pope = d / "results" / "night" / "tiny" / "base" / "pope";
+  const std::string key = read_file(pope / "answers.key");
+  const std::string samples = read_file(pope / "samples.jsonl");
+  // Same run id, another batch size: the batch plan (and so the answers) may differ.
+  const Result r = run_lnbench("run " + cfg.string() + " --quiet --set eval.batch_size=3");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("moved to"), std::string::npos) << r.out;
+  EXPECT_NE(read_file(pope / "answers.key"), key);
+  EXPECT_EQ(read_file(pope / "stale-1" / "samples.jsonl"), samples);  // kept, not deleted
+  EXPECT_EQ(read_json(pope / "eval.json")["resumed"], 0);
+  EXPECT_EQ(read_json(pope / "eval.json")["batch_size"], 3);
+  EXPECT_TRUE(fs::exists(pope / "metrics.json"));
+  fs::remove_all(d);
+}
+
 pid_t spawn(const std::string& command, const fs::path& log) {
   const pid_t pid = fork();
   if (pid == 0) {
