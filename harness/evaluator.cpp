@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <set>
@@ -32,6 +33,7 @@ using nlohmann::ordered_json;
 namespace {
 
 constexpr int64_t kMemoryCacheBytes = int64_t{1} << 30;
+constexpr const char* kFeatureCacheVersion = "1";  // entries of another version are recomputed
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -145,8 +147,13 @@ at::Tensor FeatureCache::get(const fs::path& image, const std::function<at::Tens
   const fs::path file = dir_.empty() ? fs::path() : dir_ / key_.substr(0, 16) / sha.substr(0, 2) / (sha + ".safetensors");
   if (!file.empty() && fs::exists(file)) {
     try {
-      f = model::SafetensorsFile(file).tensor("features").clone();
-      ++disk_hits_;
+      const model::SafetensorsFile entry(file);
+      const auto& meta = entry.header().metadata;
+      const auto version = meta.find("lnbench.feature_cache"), key = meta.find("lnbench.vision_key");
+      if (version != meta.end() && version->second == kFeatureCacheVersion && key != meta.end() && key->second == key_) {
+        f = entry.tensor("features").clone();
+        ++disk_hits_;
+      }
     } catch (const std::exception&) {
       f = at::Tensor();  // a damaged entry is recomputed and rewritten
     }
@@ -157,7 +164,8 @@ at::Tensor FeatureCache::get(const fs::path& image, const std::function<at::Tens
     if (!file.empty()) {
       fs::create_directories(file.parent_path());
       const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
-      model::save_safetensors(tmp, {{"features", f}}, {{"format", "pt"}, {"lnbench.vision_key", key_}});
+      model::save_safetensors(tmp, {{"features", f}},
+                              {{"format", "pt"}, {"lnbench.feature_cache", kFeatureCacheVersion}, {"lnbench.vision_key", key_}});
       fs::rename(tmp, file);
     }
   }
@@ -186,6 +194,12 @@ std::string vision_key(const model::LoadedModel& m) {
   o << " dtype " << c10::toString(p.scalar_type()) << " device " << c10::DeviceTypeName(p.device().type());
   h.update(o.str());
   return h.hex_digest();
+}
+
+fs::path default_feature_cache() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "lnbench" / "features";
+  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "lnbench" / "features";
+  return fs::temp_directory_path() / "lnbench-features";
 }
 
 std::string answers_identity(const fs::path& model_dir, const fs::path& checkpoint) {

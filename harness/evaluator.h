@@ -63,6 +63,9 @@ class FeatureCache {
 // layer, the preprocessing, the dtype and the device type.
 std::string vision_key(const model::LoadedModel& m);
 
+// The vision-feature cache's default folder: $XDG_CACHE_HOME or ~/.cache, /lnbench/features.
+std::filesystem::path default_feature_cache();
+
 // EvalSettings::identity for a base model folder and an optional checkpoint (folder or
 // safetensors file): the model's fingerprint (memoised per folder) and the delta's digest.
 std::string answers_identity(const std::filesystem::path& model_dir, const std::filesystem::path& checkpoint);
