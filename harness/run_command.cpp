@@ -34,7 +34,7 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_option("config", a.config, "Run config (JSON); see docs/run_config.md");
   cmd->add_flag("--list-options", a.list_options, "Print every config option (Markdown) and exit");
   cmd->add_option("--set", a.sets, "Override an option: key=value (repeatable), e.g. --set eval.batch_size=16")
-      ->expected(1)
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   for (const OptionSpec& s : run_options())
     if (s.key.find('*') == std::string::npos) cmd->add_option(flag_name(s.key), a.flags[s.key], s.key + ": " + s.help);
@@ -48,7 +48,7 @@ void register_run(CLI::App& app, int& exit_code) {
         exit_code = kExitOk;
         return;
       }
-      if (a.config.empty()) throw ConfigError("lnbench run: expected a CONFIG file (see docs/run_config.md)");
+      if (a.config.empty()) throw ConfigError("expected a CONFIG file (see docs/run_config.md)");
       std::vector<std::string> sets;
       for (const auto& [k, val] : a.flags)
         if (!val.empty()) sets.push_back(k + "=" + val);

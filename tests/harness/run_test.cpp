@@ -177,7 +177,8 @@ TEST(Run, AnswersFromAnotherIdentityAreMovedAsideNotResumed) {
   const std::string key = read_file(pope / "answers.key");
   const std::string samples = read_file(pope / "samples.jsonl");
   // Same run id, another batch size: the batch plan (and so the answers) may differ.
-  const Result r = run_lnbench("run " + cfg.string() + " --quiet --set eval.batch_size=3");
+  // --set before the positional CONFIG takes one value, not the config file.
+  const Result r = run_lnbench("run --set eval.batch_size=3 " + cfg.string() + " --quiet");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("moved to"), std::string::npos) << r.out;
   EXPECT_NE(read_file(pope / "answers.key"), key);
