@@ -138,7 +138,9 @@ std::string raw_bytes(const at::Tensor& t) {
 FeatureCache::FeatureCache(fs::path dir, std::string key) : dir_(std::move(dir)), key_(std::move(key)) {}
 
 at::Tensor FeatureCache::get(const fs::path& image, const std::function<at::Tensor()>& compute) {
-  const std::string sha = common::sha256_file(image).sha256;
+  auto known = image_sha_.find(image.string());  // each image file is hashed once per process
+  if (known == image_sha_.end()) known = image_sha_.emplace(image.string(), common::sha256_file(image).sha256).first;
+  const std::string& sha = known->second;
   if (const auto it = memory_.find(sha); it != memory_.end()) {
     ++hits_;
     return it->second;
@@ -203,13 +205,10 @@ fs::path default_feature_cache() {
 }
 
 std::string answers_identity(const fs::path& model_dir, const fs::path& checkpoint) {
-  static std::map<std::string, std::string> fingerprints;
-  const std::string key = fs::absolute(model_dir).lexically_normal().string();
-  auto it = fingerprints.find(key);
-  if (it == fingerprints.end()) it = fingerprints.emplace(key, training::model_fingerprint(model_dir)).first;
-  if (checkpoint.empty()) return it->second + " base";
+  const std::string base = training::model_fingerprint(model_dir);  // memoised there
+  if (checkpoint.empty()) return base + " base";
   const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
-  return it->second + " delta " + common::sha256_file(weights).sha256;
+  return base + " delta " + common::sha256_file(weights).sha256;
 }
 
 Evaluator::Evaluator(model::LoadedModel& m, training::Dist& dist, EvalSettings settings)
@@ -253,7 +252,6 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
     ordered_json done = {{"schema", "lnbench.eval/1"}, {"task", std::string(task.name())}, {"already_done", true}};
     return done;
   }
-  fs::create_directories(dir);
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t hits0 = cache_.hits(), disk0 = cache_.disk_hits(), miss0 = cache_.misses();
   const c10::Device device = m_.model->parameters().begin()->device();
@@ -285,9 +283,11 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
     });
     return f.to(device).unsqueeze(0);  // (1, Np, Dv)
   };
-  auto decode = [&](const std::vector<size_t>& batch, model::GenerationStats* stats) {
+  auto decode = [&](const std::vector<size_t>& batch, const std::vector<std::string>& prompts,
+                    model::GenerationStats* stats) {
     std::vector<model::GenerationRequest> gr;
-    for (size_t i : batch) gr.push_back({m_.tokenizer->encode_with_image(render(reqs[i])), features(reqs[i])});
+    for (size_t k = 0; k < batch.size(); ++k)
+      gr.push_back({m_.tokenizer->encode_with_image(prompts[k]), features(reqs[batch[k]])});
     model::GenerationOptions go;
     go.max_new_tokens = reqs[batch.front()].max_new_tokens;
     go.stop = reqs[batch.front()].stop;
@@ -308,13 +308,14 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
     for (int64_t b = first; b < last; ++b) {
       const auto& batch = batches[static_cast<size_t>(b)];
       if (std::all_of(batch.begin(), batch.end(), [&](size_t i) { return answered.count(reqs[i].id) > 0; })) continue;
-      const auto results = decode(batch, &stats);
+      std::vector<std::string> prompts;
+      for (size_t i : batch) prompts.push_back(render(reqs[i]));
+      const auto results = decode(batch, prompts, &stats);
       for (size_t k = 0; k < batch.size(); ++k) {
         const tasks::Request& r = reqs[batch[k]];
         if (answered.count(r.id)) continue;
-        const std::string prompt = render(r);
-        out.append_synced(json({{"id", r.id}, {"prompt", prompt}, {"answer", results[k].text}}).dump() + "\n");
-        answered[r.id] = {prompt, results[k].text};
+        out.append_synced(json({{"id", r.id}, {"prompt", prompts[k]}, {"answer", results[k].text}}).dump() + "\n");
+        answered[r.id] = {prompts[k], results[k].text};
         ++done, ++done_now;
       }
       if (progress && dist_.is_main()) progress(done, mine, seconds_since(t0));
@@ -344,7 +345,7 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   const int64_t k = std::min<int64_t>(s_.batch_check, static_cast<int64_t>(reqs.size()));
   for (int64_t j = 0; j < k; ++j) {
     const size_t i = static_cast<size_t>(j * static_cast<int64_t>(reqs.size()) / k);
-    const std::string single = decode({i}, nullptr)[0].text;
+    const std::string single = decode({i}, {render(reqs[i])}, nullptr)[0].text;
     if (single != answers[i].text)
       mismatches.push_back({{"id", reqs[i].id}, {"batched", answers[i].text}, {"batch_1", single}});
   }

@@ -55,7 +55,8 @@ class FeatureCache {
  private:
   std::filesystem::path dir_;
   std::string key_;
-  std::map<std::string, at::Tensor> memory_;  // by image sha256
+  std::map<std::string, at::Tensor> memory_;       // by image sha256
+  std::map<std::string, std::string> image_sha_;  // image path -> sha256
   int64_t memory_bytes_ = 0, hits_ = 0, disk_hits_ = 0, misses_ = 0;
 };
 
@@ -67,7 +68,7 @@ std::string vision_key(const model::LoadedModel& m);
 std::filesystem::path default_feature_cache();
 
 // EvalSettings::identity for a base model folder and an optional checkpoint (folder or
-// safetensors file): the model's fingerprint (memoised per folder) and the delta's digest.
+// safetensors file): the model's fingerprint and the delta's digest.
 std::string answers_identity(const std::filesystem::path& model_dir, const std::filesystem::path& checkpoint);
 
 // Called on rank 0 after each answered batch: (answered so far, total, seconds so far).

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cli.h"
+#include "harness/torch_command.h"
 #include "model/chat_template.h"
 #include "model/generate.h"
 #include "model/loader.h"
@@ -41,10 +42,7 @@ void register_generate(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", a.json, "One JSON object: text, tokens, stop reason, timings");
   cmd->callback([&exit_code] {
     try {
-      model::LoadOptions lo;
-      lo.vision_tower = a.vision_tower;
-      lo.dtype = model::parse_dtype(a.dtype);
-      lo.device = c10::Device(a.device);
+      const model::LoadOptions lo = load_options(a.vision_tower, a.dtype, c10::Device(a.device));
       const auto t0 = std::chrono::steady_clock::now();
       model::LoadedModel m = model::load_model(a.model, lo);
       if (!a.checkpoint.empty()) training::apply_delta(m, a.checkpoint);  // LoRA adapters injected as meta.json says

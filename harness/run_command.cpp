@@ -9,7 +9,7 @@
 #include "common/file_io.h"
 #include "harness/cli.h"
 #include "harness/evaluator.h"
-#include "harness/progress.h"
+#include "harness/torch_command.h"
 #include "harness/run_config.h"
 #include "harness/run_matrix.h"
 #include "model/loader.h"
@@ -106,11 +106,7 @@ void register_eval(CLI::App& app, int& exit_code) {
       to.split = a.split;
       if (a.limit > 0) to.limit = a.limit;
       task->load(a.data, to);
-      model::LoadOptions lo;
-      lo.vision_tower = a.vision_tower;
-      lo.dtype = model::parse_dtype(a.dtype);
-      lo.device = c10::Device(device);
-      model::LoadedModel m = model::load_model(a.model, lo);
+      model::LoadedModel m = model::load_model(a.model, load_options(a.vision_tower, a.dtype, c10::Device(device)));
       if (!a.checkpoint.empty()) training::apply_delta(m, a.checkpoint);
       EvalSettings es;
       es.batch_size = a.batch_size;
@@ -131,10 +127,7 @@ void register_eval(CLI::App& app, int& exit_code) {
       exit_code = kExitOk;
     } catch (const std::exception& e) {
       std::cerr << "lnbench eval: " << e.what() << "\n";
-      const bool bad_input = dynamic_cast<const tasks::DataError*>(&e) != nullptr ||
-                             dynamic_cast<const std::invalid_argument*>(&e) != nullptr ||
-                             dynamic_cast<const model::ModelLoadError*>(&e) != nullptr;
-      exit_code = bad_input ? kExitBadInput : kExitFailure;
+      exit_code = exit_code_for(e);
     }
   });
 }

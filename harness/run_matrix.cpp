@@ -17,6 +17,7 @@
 #include "harness/cli.h"
 #include "harness/evaluator.h"
 #include "harness/progress.h"
+#include "harness/torch_command.h"
 #include "harness/run_config.h"
 #include "model/loader.h"
 #include "model/runtime_info.h"
@@ -122,8 +123,8 @@ std::unique_ptr<tasks::Task> load_task(const std::string& name, const ordered_js
 class MatrixRun {
  public:
   MatrixRun(const ordered_json& cfg, bool quiet, bool verbose)
-      : cfg_(cfg), quiet_(quiet), verbose_(verbose), t_run_(std::chrono::steady_clock::now()),
-        device_(local_device(cfg["device"].get<std::string>())), dist_(training::dist_env(), device_),
+      : cfg_(cfg), quiet_(quiet), verbose_(verbose), t_run_(std::chrono::steady_clock::now()), env_(training::dist_env()),
+        device_(local_device(cfg["device"].get<std::string>(), env_)), dist_(env_, device_),
         run_dir_(fs::path(cfg["results"].get<std::string>()) / cfg["run_id"].get<std::string>()),
         ckpt_root_(cfg["train"]["checkpoints"].get<std::string>().empty()
                        ? fs::path(cfg["results"].get<std::string>()) / "checkpoints"
@@ -155,8 +156,7 @@ class MatrixRun {
     std::map<std::string, std::string> failed;   // strategy -> error
   };
 
-  static c10::Device local_device(std::string device) {
-    const training::DistEnv env = training::dist_env();
+  static c10::Device local_device(std::string device, const training::DistEnv& env) {
     if (env.world_size > 1 && device.rfind("cuda", 0) == 0) device = "cuda:" + std::to_string(env.local_rank);
     return c10::Device(device);
   }
@@ -218,12 +218,8 @@ class MatrixRun {
           report = json::parse(common::read_file(o.out_dir / "train.json"));
           say("reusing checkpoint " + key.substr(0, 12) + " for " + mname + "/" + strategy);
         } else {
-          const Progress bar(quiet_ || !main(), mname + "/" + strategy + " train", "train_step", "step");
-          double elapsed = 0;
-          report = training::train(o, dist_, [&](const training::StepRecord& r, int64_t total) {
-            elapsed += r.seconds;
-            bar.update(r.step, total, elapsed, "loss " + std::to_string(r.loss), {{"loss", r.loss}, {"lr", r.lr}});
-          });
+          StepProgress progress(quiet_ || !main(), mname + "/" + strategy + " train");
+          report = training::train(o, dist_, std::ref(progress));
         }
         report["checkpoint_key"] = key;
         report["checkpoint"] = (o.out_dir / "checkpoint").string();
@@ -252,11 +248,9 @@ class MatrixRun {
     const auto t_load = std::chrono::steady_clock::now();
     training::reset_peak_memory(device_);
     try {
-      model::LoadOptions lo;
-      lo.vision_tower = mcfg["vision_tower"].get<std::string>();
-      lo.dtype = model::parse_dtype(cfg_["dtype"].get<std::string>());
-      lo.device = device_;
-      m = std::make_unique<model::LoadedModel>(model::load_model(mcfg["path"].get<std::string>(), lo));
+      m = std::make_unique<model::LoadedModel>(model::load_model(
+          mcfg["path"].get<std::string>(),
+          load_options(mcfg["vision_tower"].get<std::string>(), cfg_["dtype"].get<std::string>(), device_)));
     } catch (const std::exception& e) {
       load_error = std::string("loading the model: ") + e.what();
     }
@@ -328,6 +322,7 @@ class MatrixRun {
   const ordered_json& cfg_;
   bool quiet_, verbose_;
   std::chrono::steady_clock::time_point t_run_;
+  training::DistEnv env_;
   c10::Device device_;
   training::Dist dist_;
   fs::path run_dir_, ckpt_root_;

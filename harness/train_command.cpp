@@ -17,7 +17,7 @@
 #include "common/file_io.h"
 #include "harness/cli.h"
 #include "harness/evaluator.h"
-#include "harness/progress.h"
+#include "harness/torch_command.h"
 #include "model/loader.h"
 #include "training/checkpoint.h"
 #include "training/data.h"
@@ -26,24 +26,6 @@
 
 namespace lnb::harness {
 namespace {
-
-// Rank 0's per-step report (harness/progress.h).
-class StepProgress {
- public:
-  StepProgress(bool quiet, const std::string& label) : bar_(quiet, label, "train_step", "step") {}
-  void operator()(const training::StepRecord& r, int64_t total) {
-    elapsed_ += r.seconds;
-    char text[64];
-    std::snprintf(text, sizeof text, "loss %.4f  lr %.2e", r.loss, r.lr);
-    bar_.update(r.step, total, elapsed_, text,
-                {{"step", r.step}, {"total_steps", total}, {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm},
-                 {"tokens", r.tokens}, {"step_seconds", r.seconds}});
-  }
-
- private:
-  Progress bar_;
-  double elapsed_ = 0;
-};
 
 std::vector<double> parse_rates(const std::string& text) {
   std::vector<double> out;
@@ -169,15 +151,15 @@ void register_train(CLI::App& app, int& exit_code) {
         double key = final_loss;
         if (by_task) {
           // The rate's checkpoint over the base, evaluated like `lnbench eval` (same evaluator).
-          model::LoadOptions lo;
-          lo.vision_tower = opt.vision_tower;
-          lo.dtype = model::parse_dtype(opt.dtype);
-          lo.device = c10::Device(opt.device);
-          model::LoadedModel m = model::load_model(opt.model_dir, lo);
+          // The base is loaded per rate rather than kept resident: a second copy of the
+          // weights during the next rate's training would double its memory. The vision
+          // features come from the shared disk cache after the first rate.
+          model::LoadedModel m = model::load_model(opt.model_dir, load_options(opt.vision_tower, opt.dtype, c10::Device(opt.device)));
           training::apply_delta(m, run.out_dir / "checkpoint");
           EvalSettings es;
           es.batch_size = a.select_batch_size;
           es.batch_check = 0;
+          es.feature_cache = default_feature_cache();
           es.template_name = opt.template_name == "plain" ? "vicuna_v1" : opt.template_name;
           es.identity = answers_identity(opt.model_dir, run.out_dir / "checkpoint");
           Evaluator ev(m, dist, es);
@@ -210,12 +192,8 @@ void register_train(CLI::App& app, int& exit_code) {
       }
       exit_code = kExitOk;
     } catch (const std::exception& e) {
-      // Bad data, options or model files are bad input (2); a diverged or failed run is 1.
       std::cerr << "lnbench train: " << e.what() << "\n";
-      const bool bad_input = dynamic_cast<const training::TrainDataError*>(&e) != nullptr ||
-                             dynamic_cast<const std::invalid_argument*>(&e) != nullptr ||
-                             dynamic_cast<const model::ModelLoadError*>(&e) != nullptr;
-      exit_code = bad_input ? kExitBadInput : kExitFailure;
+      exit_code = exit_code_for(e);
     }
   });
 }

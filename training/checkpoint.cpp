@@ -4,6 +4,8 @@
 #include "training/checkpoint.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 
@@ -56,9 +58,25 @@ std::string model_fingerprint(const fs::path& dir) {
     if (e.is_regular_file() && (name == "config.json" || ends_with(name, ".safetensors"))) files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());
+  // A 7B folder is 14 GB to hash, and a run asks for every strategy's checkpoint key, the
+  // trainer's meta.json and the evaluator's identity: digests are kept per process, keyed
+  // by each file's name, size and modification time.
+  std::string stamp = fs::absolute(dir).lexically_normal().string();
+  for (const fs::path& f : files)
+    stamp += '\n' + f.filename().string() + ' ' + std::to_string(fs::file_size(f)) + ' ' +
+             std::to_string(fs::last_write_time(f).time_since_epoch().count());
+  static std::mutex mutex;
+  static std::map<std::string, std::string> known;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (const auto it = known.find(stamp); it != known.end()) return it->second;
+  }
   common::Sha256 h;
   for (const fs::path& f : files) h.update(f.filename().string() + '\0' + common::sha256_file(f).sha256 + '\n');
-  return h.hex_digest();
+  const std::string digest = h.hex_digest();
+  const std::lock_guard<std::mutex> lock(mutex);
+  known[stamp] = digest;
+  return digest;
 }
 
 void inject_lora(model::LlavaModel& m, const LoraSpec& spec) {

@@ -29,9 +29,10 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "model"))
+sys.path.insert(0, HERE)
 import hf_oracle  # noqa: E402
+import bench_llava  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
-from transformers import LlavaConfig, LlavaForConditionalGeneration  # noqa: E402
 
 
 def draw(path, seed):
@@ -61,19 +62,8 @@ def main():
         if rel.split("/")[0] in ("pope", "mme"):
             draw(os.path.join(d, "data", rel), i)
 
-    sp = hf_oracle.train_tokenizer(os.path.join(d, "tokenizer.model"))
-    torch.manual_seed(0)
-    tc = hf_oracle.llama_config(402, gqa=True, theta=10000.0)
-    tc.hidden_size, tc.intermediate_size, tc.num_hidden_layers = args.hidden, args.hidden * 3, args.layers
-    tc.head_dim = args.hidden // tc.num_attention_heads
-    cfg = LlavaConfig(vision_config=hf_oracle.clip_config(224), text_config=tc, image_token_index=400, pad_token_id=401)
-    model = LlavaForConditionalGeneration(cfg).eval()
-    mdir = os.path.join(d, "model")
-    model.save_pretrained(mdir)
-    proc = hf_oracle.processor(224)
-    proc.save_pretrained(mdir)
-    shutil.copy(os.path.join(d, "tokenizer.model"), os.path.join(mdir, "tokenizer.model"))
-    n_img = cfg.vision_config.image_size // cfg.vision_config.patch_size
+    model, mdir, sp, proc = bench_llava.make_model(d, args.hidden, args.layers)
+    n_img = model.config.vision_config.image_size // model.config.vision_config.patch_size
     n_img *= n_img
 
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))

@@ -24,7 +24,8 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "model"))
 import hf_oracle  # noqa: E402
-from transformers import LlavaConfig, LlavaForConditionalGeneration  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_llava  # noqa: E402
 
 QUESTIONS = ["What shape is in the picture?", "How many red circles are there?",
              "Please provide a description of the picture.", "Is there a star?",
@@ -42,20 +43,9 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     d = tempfile.mkdtemp(prefix="lnb-gen-bench-")
-    sp = hf_oracle.train_tokenizer(os.path.join(d, "tokenizer.model"))
+    model, mdir, sp, proc = bench_llava.make_model(d, args.hidden, args.layers)
     hf_oracle.draw_images(os.path.join(d, "images"))
-    torch.manual_seed(0)
-    tc = hf_oracle.llama_config(402, gqa=True, theta=10000.0)
-    tc.hidden_size, tc.intermediate_size, tc.num_hidden_layers = args.hidden, args.hidden * 3, args.layers
-    tc.head_dim = args.hidden // tc.num_attention_heads
-    cfg = LlavaConfig(vision_config=hf_oracle.clip_config(224), text_config=tc, image_token_index=400, pad_token_id=401)
-    model = LlavaForConditionalGeneration(cfg).eval()
-    mdir = os.path.join(d, "model")
-    model.save_pretrained(mdir)
-    hf_oracle.processor(224).save_pretrained(mdir)
-    os.link(os.path.join(d, "tokenizer.model"), os.path.join(mdir, "tokenizer.model"))
     from PIL import Image
-    proc = hf_oracle.processor(224)
     imgs = ["wide", "tall", "small"]
     prompts, pixels, expanded = {}, [], []
     for i, q in enumerate(QUESTIONS):

@@ -286,6 +286,7 @@ TEST(Run, TwoRanksOnLoopbackWriteByteIdenticalMetricsToOne) {
 TEST(TrainSweep, PicksTheRateByANamedMetricOfANamedTask) {
   const FixtureCopy bench;
   const fs::path d = temp_dir("lnb_sweep");
+  ::setenv("XDG_CACHE_HOME", (d / "cache").c_str(), 1);  // the sweep's feature cache stays in the test folder
   const std::string base = "train --model " + tiny_model().string() + " --strategy ln --data " +
                            write_tiny_data(d / "train").string() + " --images " + tiny_images().string() +
                            " --max-steps 3 --batch-size 2 --lora-rank 4 --quiet --lr 1e-7,5e-2 --select-task pope --select-data " +
@@ -308,6 +309,8 @@ TEST(TrainSweep, PicksTheRateByANamedMetricOfANamedTask) {
     if (v > best) best = v, best_out = run["out"];
   }
   EXPECT_EQ(sweep["best"]["out"], best_out);
+  EXPECT_TRUE(fs::exists(d / "cache" / "lnbench" / "features"));
+  ::unsetenv("XDG_CACHE_HOME");
   fs::remove_all(d);
 }
 
