@@ -14,7 +14,7 @@ const std::vector<TorchSubcommand>& torch_subcommands() {
       {"generate", "Greedy generation for one image and prompt", true},
       {"params", "Exact parameter counts per strategy, no weights needed", true},
       {"merge", "Write a full HF checkpoint from base + delta", true},
-      {"demo", "The built-in default: the whole pipeline on shapes world", false},
+      {"demo", "The built-in default: the whole pipeline on shapes world", true},
       {"selfcheck", "Exercise every native dependency against a slow reference", true},
   };
   return k;
