@@ -286,6 +286,7 @@ ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, c
     std::mt19937_64 rng(spec.seed + 1);
     const int64_t n = all_pixels.size(0), batch = std::min<int64_t>(spec.clip_batch, n);
     m->vision_model->train();
+    report("vision (contrastive)", 0, spec.clip_steps, std::nan(""));
     double loss_value = 0;
     for (int64_t step = 0; step < spec.clip_steps; ++step) {
       std::vector<int64_t> idx(static_cast<size_t>(batch));
@@ -348,6 +349,7 @@ ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, c
     std::mt19937_64 rng(spec.seed + 2);
     const int64_t pad = pieces + 1;
     m->llm->train();
+    report("language model", 0, spec.lm_steps, std::nan(""));
     double loss_value = 0;
     for (int64_t step = 0; step < spec.lm_steps; ++step) {
       std::vector<const Seq*> batch;

@@ -1,4 +1,4 @@
-// The lnbench command line end to end: --version, --help, subcommands not built yet,
+// The lnbench command line end to end: --version, --help, bad demo options,
 // and `lnbench score` on the real benchmark files (published numbers exactly).
 #include <gtest/gtest.h>
 
@@ -54,13 +54,13 @@ TEST(Cli, HelpListsTheSubcommandsOfTheDesign) {
     EXPECT_NE(r.out.find(std::string("  ") + sub), std::string::npos) << sub;
 }
 
-TEST(Cli, SubcommandNotBuiltSaysSoAndFails) {
+TEST(Cli, DemoRejectsAnUnknownSizeAsBadInput) {
 #ifndef LNB_HAS_TORCH_PLUGIN
   GTEST_SKIP() << "built with LNB_WITH_TORCH=OFF";
 #endif
-  const Result r = run("demo");
-  EXPECT_EQ(r.code, 3);
-  EXPECT_NE(r.out.find("not built yet"), std::string::npos);
+  const Result r = run("demo --size huge --out /nonexistent/never-written");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("huge"), std::string::npos) << r.out;
 }
 
 TEST(Cli, ScoreMmeReproducesTheLavinRow) {
