@@ -303,7 +303,9 @@ ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, c
       }
       set_lr(opt, cosine_lr(spec.clip_lr, step, spec.clip_steps));
       const at::Tensor img = m->vision_model->hidden_state(all_pixels.index_select(0, at::tensor(idx, at::kLong)), c.vision.n_layers);
-      const at::Tensor cls = m->vision_model->post_layernorm->forward(img.select(1, 0));
+      // Pooled over every token (not CLS alone), so the patch tokens LLaVA reads carry
+      // what the caption says.
+      const at::Tensor cls = m->vision_model->post_layernorm->forward(img.mean(1));
       const at::Tensor zi = unit_rows(visual_projection->forward(cls));
       const at::Tensor zt = unit_rows(text->forward(feats));
       const at::Tensor logits = zi.matmul(zt.t()) * log_scale.clamp_max(std::log(100.0)).exp();

@@ -22,9 +22,9 @@ struct BaseSpec {
   int64_t image_side = 64, patch = 16;
   int64_t vision_width = 128, vision_layers = 4, vision_heads = 4, vision_mlp = 256;
   int64_t width = 128, layers = 4, heads = 4, kv_heads = 4, mlp = 352, max_positions = 512;
-  int64_t clip_steps = 500, clip_batch = 128;
+  int64_t clip_steps = 800, clip_batch = 128;
   double clip_lr = 2e-3;
-  int64_t lm_steps = 900, lm_batch = 32, lm_max_tokens = 160;
+  int64_t lm_steps = 700, lm_batch = 32, lm_max_tokens = 160;
   double lm_lr = 3e-3;
   nlohmann::ordered_json to_json() const;
 };

@@ -46,6 +46,8 @@ const std::vector<OptionSpec>& run_options() {
       opt("train.init_checkpoint", K::kPath, "", "A checkpoint applied before training (e.g. the stage-1 connector)"),
       opt("train.template", K::kString, "vicuna_v1", "Training template", false, {"vicuna_v1", "llava_llama_2", "plain"}),
       opt("train.lr", K::kFloat, 2e-5, "Learning rate", false, {}, 0),
+      opt("train.strategy_lr", K::kString, "",
+          "Per-strategy learning rates overriding train.lr, e.g. 'ln-simple=1e-2,full=3e-4' (the paper tunes each)"),
       opt("train.epochs", K::kInt, 1, "Passes over the training data", false, {}, 1),
       opt("train.max_steps", K::kInt, -1, "Stop after this many optimizer steps (-1 = epochs decide)", false, {}, -1),
       opt("train.batch_size", K::kInt, 4, "Samples per micro-batch per process", false, {}, 1),
@@ -288,6 +290,32 @@ ordered_json resolve_run_config(const json& file_config, const std::vector<std::
   if (entries["models"].empty()) fail(origin, "models", "at least one model (models.NAME.path)", "none");
   if (entries["tasks"].empty()) fail(origin, "tasks", "at least one task (tasks.NAME.data)", "none");
   if (out["strategies"].empty()) fail(origin, "strategies", "at least one strategy", "[]");
+  try {
+    parse_strategy_lr(out["train"]["strategy_lr"].get<std::string>());
+  } catch (const std::invalid_argument& e) {
+    fail(origin, "train.strategy_lr", "comma-separated STRATEGY=RATE with RATE > 0", e.what());
+  }
+  return out;
+}
+
+std::map<std::string, double> parse_strategy_lr(const std::string& text) {
+  std::map<std::string, double> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) throw std::invalid_argument("'" + item + "' (no STRATEGY=)");
+    double rate = 0;
+    size_t used = 0;
+    try {
+      rate = std::stod(item.substr(eq + 1), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() - eq - 1 || !(rate > 0))
+      throw std::invalid_argument("'" + item + "' (the rate is not a positive number)");
+    out[item.substr(0, eq)] = rate;
+  }
   return out;
 }
 

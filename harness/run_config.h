@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ nlohmann::ordered_json resolve_run_config(const nlohmann::json& file_config, con
 
 // The option table as Markdown (docs/run_config.md embeds it; `lnbench run --list-options`).
 std::string options_markdown();
+
+// train.strategy_lr: "STRATEGY=RATE,..." -> rates; std::invalid_argument naming the bad item.
+std::map<std::string, double> parse_strategy_lr(const std::string& text);
 
 // Reads a config file (JSON) and resolves it.
 nlohmann::ordered_json load_run_config(const std::filesystem::path& file, const std::vector<std::string>& overrides);

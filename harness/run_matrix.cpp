@@ -61,6 +61,8 @@ training::TrainOptions train_options(const ordered_json& cfg, const ordered_json
   o.init_checkpoint = t["init_checkpoint"].get<std::string>();
   o.template_name = t["template"].get<std::string>();
   o.optim.lr = t["lr"].get<double>();
+  const std::map<std::string, double> rates = parse_strategy_lr(t["strategy_lr"].get<std::string>());
+  if (const auto it = rates.find(strategy); it != rates.end()) o.optim.lr = it->second;
   o.optim.weight_decay = t["weight_decay"].get<double>();
   o.optim.warmup_ratio = t["warmup_ratio"].get<double>();
   o.epochs = t["epochs"].get<int64_t>();

@@ -114,6 +114,21 @@ TEST(RunConfig, ErrorsNameTheKeyTheExpectationAndTheValueFound) {
   EXPECT_NE(e.find("expected a JSON object"), std::string::npos) << e;
 }
 
+TEST(RunConfig, PerStrategyLearningRatesParseAndBadItemsAreNamed) {
+  EXPECT_EQ(parse_strategy_lr("ln-simple=1e-2,full=3e-4"), (std::map<std::string, double>{{"ln-simple", 1e-2}, {"full", 3e-4}}));
+  EXPECT_TRUE(parse_strategy_lr("").empty());
+  json c = minimal();
+  c["train"] = {{"strategy_lr", "ln=2e-3,full=fast"}};
+  std::string e = error_of(c);
+  EXPECT_NE(e.find("'train.strategy_lr'"), std::string::npos) << e;
+  EXPECT_NE(e.find("'full=fast'"), std::string::npos) << e;
+  c["train"] = {{"strategy_lr", "ln=-1"}};
+  EXPECT_NE(error_of(c).find("'ln=-1'"), std::string::npos);
+  c["train"] = {{"strategy_lr", "2e-3"}};
+  EXPECT_NE(error_of(c).find("no STRATEGY="), std::string::npos);
+  EXPECT_EQ(error_of(c, {"train.strategy_lr=ln=2e-3"}), "");
+}
+
 TEST(RunConfig, FlagNamesComeFromTheKeys) {
   EXPECT_EQ(flag_name("eval.batch_size"), "--eval-batch-size");
   EXPECT_EQ(flag_name("run_id"), "--run-id");

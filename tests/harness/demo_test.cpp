@@ -1,0 +1,203 @@
+// `lnbench demo --size test`: the reduced demo end to end through the real binary —
+// world, base model (HF folder the loader reads), stage 1, every strategy, all five tasks,
+// the report — and the pipeline's invariants: every cell and task present, every file of
+// the results store schema-valid, LN's trainable count below LoRA's (and LN-simple's below
+// LN's), caches reused by a rerun, and a demo killed while building the base model and
+// again while answering finishes with the same metrics as an uninterrupted one.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> kStrategies = {"base", "connector", "ln-simple", "ln", "lora", "attn-qv", "full"};
+const std::vector<std::string> kTasks = {"mme", "vqav2", "coco", "flickr30k", "pope"};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+json read_json(const fs::path& p) { return json::parse(read_file(p)); }
+
+int run_demo(const fs::path& out, const std::string& extra = "") {
+  const std::string cmd = std::string(LNB_EXE) + " demo --size test --out " + out.string() + " " + extra + " >" +
+                          (out.string() + ".stdout") + " 2>" + (out.string() + ".stderr");
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// strategy/task -> metrics.json "values" and "splits" (paths and fingerprints aside).
+std::map<std::string, json> scores_of(const fs::path& run) {
+  std::map<std::string, json> out;
+  for (const auto& s : kStrategies)
+    for (const auto& t : kTasks) {
+      const fs::path f = run / "shapes" / s / t / "metrics.json";
+      if (!fs::exists(f)) continue;
+      const json m = read_json(f);
+      out[s + "/" + t] = {m["values"], m.value("splits", json())};
+    }
+  return out;
+}
+
+pid_t spawn(const std::string& command, const fs::path& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + command + " >/dev/null 2>" + log.string()).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+// Runs the demo until `marker` has appeared `count` times in its progress log, then
+// SIGKILLs it. Returns false when the demo finished first.
+bool kill_at(const fs::path& out, const std::string& marker, size_t count) {
+  const fs::path log = out.string() + ".killed.log";
+  const pid_t pid = spawn(std::string(LNB_EXE) + " demo --size test --out " + out.string(), log);
+  int status = 0;
+  const auto seen = [&] {
+    const std::string t = read_file(log);
+    size_t n = 0;
+    for (size_t p = t.find(marker); p != std::string::npos; p = t.find(marker, p + 1)) ++n;
+    return n;
+  };
+  while (seen() < count) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return true;
+}
+
+class Demo : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(temp_dir("lnb_demo_test"));
+    rc_ = run_demo(*dir_ / "a");
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+  static fs::path* dir_;
+  static int rc_;
+};
+fs::path* Demo::dir_ = nullptr;
+int Demo::rc_ = -1;
+
+TEST_F(Demo, EveryCellAndTaskIsPresentWithItsScoresParamsAndMemory) {
+  ASSERT_EQ(rc_, 0) << read_file(dir_->string() + "/a.stderr");
+  const json demo = read_json(*dir_ / "a" / "demo.json");
+  EXPECT_EQ(demo["schema"], "lnbench.demo/1");
+  ASSERT_EQ(demo["cells"].size(), kStrategies.size());
+  std::map<std::string, json> cells;
+  for (const json& c : demo["cells"]) cells[c["strategy"]] = c;
+  for (const auto& s : kStrategies) {
+    ASSERT_TRUE(cells.count(s)) << s;
+    for (const char* col : {"mme_perception", "vqav2_accuracy", "coco_cider", "flickr30k_cider", "pope_f1_mean"})
+      EXPECT_TRUE(cells[s]["scores"][col].is_number()) << s << " " << col;
+    if (s == "base") continue;
+    EXPECT_GT(cells[s]["trainable_params"].get<int64_t>(), 0) << s;
+    EXPECT_GT(cells[s]["peak_train_memory_bytes"].get<int64_t>(), 0) << s;
+    EXPECT_EQ(cells[s]["tasks_compared"], 5) << s;
+  }
+  const auto trainable = [&](const char* s) { return cells[s]["trainable_params"].get<int64_t>(); };
+  EXPECT_LT(trainable("ln"), trainable("lora"));
+  EXPECT_LT(trainable("ln-simple"), trainable("ln"));
+  EXPECT_LT(trainable("lora"), trainable("full"));
+  // The stdout table is the same data.
+  const std::string table = read_file(dir_->string() + "/a.stdout");
+  for (const auto& s : kStrategies) EXPECT_NE(table.find("\n" + s + " "), std::string::npos) << s;
+}
+
+TEST_F(Demo, EveryFileOfTheStoreAndTheReportIsSchemaValid) {
+  ASSERT_EQ(rc_, 0);
+  const fs::path run = *dir_ / "a" / "results" / "demo-test";
+  const json run_json = read_json(run / "run.json");
+  EXPECT_EQ(run_json["schema"].get<std::string>().rfind("lnbench.run/", 0), 0u) << run_json["schema"];
+  size_t json_files = 0, sample_lines = 0;
+  for (const auto& e : fs::recursive_directory_iterator(run)) {
+    if (!e.is_regular_file()) continue;
+    const std::string name = e.path().filename().string();
+    if (name == "metrics.json" || name == "eval.json" || name == "train.json" || name == "run.json") {
+      const json j = read_json(e.path());
+      ASSERT_TRUE(j.contains("schema") && j["schema"].is_string()) << e.path();
+      EXPECT_EQ(j["schema"].get<std::string>().rfind("lnbench.", 0), 0u) << e.path();
+      ++json_files;
+    }
+    if (name == "samples.jsonl") {
+      std::set<std::string> ids;
+      std::istringstream in(read_file(e.path()));
+      for (std::string line; std::getline(in, line);) {
+        const json j = json::parse(line);
+        EXPECT_TRUE(ids.insert(j.at("id").get<std::string>()).second) << e.path() << " repeats " << j["id"];
+        EXPECT_TRUE(j.at("answer").is_string());
+        ++sample_lines;
+      }
+    }
+  }
+  for (const auto& s : kStrategies)
+    for (const auto& t : kTasks) EXPECT_TRUE(fs::exists(run / "shapes" / s / t / "metrics.json")) << s << "/" << t;
+  EXPECT_GE(json_files, kStrategies.size() * kTasks.size() * 2);
+  EXPECT_GT(sample_lines, 100u);
+  const std::string csv = read_file(*dir_ / "a" / "report" / "leaderboard.csv");
+  size_t rows = 0;
+  for (size_t p = csv.find("demo-test,"); p != std::string::npos; p = csv.find("demo-test,", p + 1)) ++rows;
+  EXPECT_EQ(rows, kStrategies.size());
+  EXPECT_NE(read_file(*dir_ / "a" / "report" / "index.html").find("ln-simple"), std::string::npos);
+  // The base model is an HF llava-hf folder.
+  const json config = read_json(*dir_ / "a" / "models" / "base" / "config.json");
+  EXPECT_EQ(config["model_type"], "llava");
+  EXPECT_EQ(config["architectures"][0], "LlavaForConditionalGeneration");
+  EXPECT_TRUE(fs::exists(*dir_ / "a" / "models" / "base" / "tokenizer.model"));
+  EXPECT_TRUE(fs::exists(*dir_ / "a" / "models" / "aligned" / "model.safetensors"));
+}
+
+TEST_F(Demo, ARerunReusesEveryCacheAndChangesNoResult) {
+  ASSERT_EQ(rc_, 0);
+  const fs::path run = *dir_ / "a" / "results" / "demo-test";
+  const auto before = scores_of(run);
+  ASSERT_EQ(run_demo(*dir_ / "a"), 0);
+  const json demo = read_json(*dir_ / "a" / "demo.json");
+  EXPECT_EQ(demo["timing"]["world"]["cached"], true);
+  EXPECT_EQ(demo["timing"]["base_model"]["cached"], true);
+  EXPECT_EQ(demo["timing"]["stage1"]["cached"], true);
+  EXPECT_EQ(scores_of(run), before);
+}
+
+TEST_F(Demo, KilledWhileBuildingAndWhileAnsweringItFinishesWithTheSameMetrics) {
+  ASSERT_EQ(rc_, 0);
+  const fs::path out = *dir_ / "b";
+  ASSERT_TRUE(kill_at(out, "\"phase\":\"language model\"", 3)) << "finished before the first kill";
+  ASSERT_TRUE(kill_at(out, "eval_progress", 3)) << "finished before the second kill";
+  ASSERT_EQ(run_demo(out), 0) << read_file(out.string() + ".stderr");
+  const json demo = read_json(out / "demo.json");
+  EXPECT_EQ(demo["timing"]["base_model"]["cached"], true);  // built by the second attempt
+  EXPECT_EQ(scores_of(out / "results" / "demo-test"), scores_of(*dir_ / "a" / "results" / "demo-test"));
+  EXPECT_EQ(scores_of(out / "results" / "demo-test").size(), kStrategies.size() * kTasks.size());
+}
+
+}  // namespace
