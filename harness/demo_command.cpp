@@ -47,14 +47,17 @@ struct DemoSize {
   double stage1_lr;
   int64_t stage2_epochs, stage2_batch;
   double stage2_lr;
+  std::string stage2_strategy_lr;  // the paper tunes each strategy's rate; these are the demo's
   int64_t lora_rank;
 };
 
 DemoSize demo_size(const std::string& name) {
-  DemoSize d{name, demo::world_preset(name), demo::base_preset(name), 300, 32, 2e-3, 1, 16, 1e-3, 8};
+  DemoSize d{name, demo::world_preset(name), demo::base_preset(name), 300, 32, 2e-3, 3, 16, 1e-3,
+             "connector=2e-3,ln-simple=1e-2,ln=3e-3,lora=2e-3,attn-qv=2e-3,full=5e-4", 8};
   if (name == "test") {
     d.stage1_steps = 20;
     d.stage2_batch = 8;
+    d.stage2_epochs = 1;
   }
   return d;
 }
@@ -270,6 +273,7 @@ int run_demo(const DemoArgs& a) {
        {{"data", (world / "train/llava_instruct.json").string()},
         {"images", world.string()},
         {"lr", d.stage2_lr},
+        {"strategy_lr", d.stage2_strategy_lr},
         {"epochs", d.stage2_epochs},
         {"batch_size", d.stage2_batch},
         {"lora_rank", d.lora_rank},
