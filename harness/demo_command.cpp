@@ -52,7 +52,7 @@ struct DemoSize {
 };
 
 DemoSize demo_size(const std::string& name) {
-  DemoSize d{name, demo::world_preset(name), demo::base_preset(name), 300, 32, 2e-3, 3, 16, 1e-3,
+  DemoSize d{name, demo::world_preset(name), demo::base_preset(name), 300, 32, 2e-3, 2, 16, 1e-3,
              "connector=2e-3,ln-simple=1e-2,ln=3e-3,lora=2e-3,attn-qv=2e-3,full=5e-4", 8};
   if (name == "test") {
     d.stage1_steps = 20;

@@ -92,23 +92,11 @@ bool kill_at(const fs::path& out, const std::string& marker, size_t count) {
   return true;
 }
 
-class Demo : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new fs::path(temp_dir("lnb_demo_test"));
-    rc_ = run_demo(*dir_ / "a");
-  }
-  static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
-    delete dir_;
-  }
-  static fs::path* dir_;
-  static int rc_;
-};
-fs::path* Demo::dir_ = nullptr;
-int Demo::rc_ = -1;
+// One demo run shared by the checks below (one test: ctest runs each TEST in its own process).
+fs::path* dir_ = nullptr;
+int rc_ = -1;
 
-TEST_F(Demo, EveryCellAndTaskIsPresentWithItsScoresParamsAndMemory) {
+void EveryCellAndTaskIsPresentWithItsScoresParamsAndMemory() {
   ASSERT_EQ(rc_, 0) << read_file(dir_->string() + "/a.stderr");
   const json demo = read_json(*dir_ / "a" / "demo.json");
   EXPECT_EQ(demo["schema"], "lnbench.demo/1");
@@ -133,7 +121,7 @@ TEST_F(Demo, EveryCellAndTaskIsPresentWithItsScoresParamsAndMemory) {
   for (const auto& s : kStrategies) EXPECT_NE(table.find("\n" + s + " "), std::string::npos) << s;
 }
 
-TEST_F(Demo, EveryFileOfTheStoreAndTheReportIsSchemaValid) {
+void EveryFileOfTheStoreAndTheReportIsSchemaValid() {
   ASSERT_EQ(rc_, 0);
   const fs::path run = *dir_ / "a" / "results" / "demo-test";
   const json run_json = read_json(run / "run.json");
@@ -176,7 +164,7 @@ TEST_F(Demo, EveryFileOfTheStoreAndTheReportIsSchemaValid) {
   EXPECT_TRUE(fs::exists(*dir_ / "a" / "models" / "aligned" / "model.safetensors"));
 }
 
-TEST_F(Demo, ARerunReusesEveryCacheAndChangesNoResult) {
+void ARerunReusesEveryCacheAndChangesNoResult() {
   ASSERT_EQ(rc_, 0);
   const fs::path run = *dir_ / "a" / "results" / "demo-test";
   const auto before = scores_of(run);
@@ -188,7 +176,7 @@ TEST_F(Demo, ARerunReusesEveryCacheAndChangesNoResult) {
   EXPECT_EQ(scores_of(run), before);
 }
 
-TEST_F(Demo, KilledWhileBuildingAndWhileAnsweringItFinishesWithTheSameMetrics) {
+void KilledWhileBuildingAndWhileAnsweringItFinishesWithTheSameMetrics() {
   ASSERT_EQ(rc_, 0);
   const fs::path out = *dir_ / "b";
   ASSERT_TRUE(kill_at(out, "\"phase\":\"language model\"", 3)) << "finished before the first kill";
@@ -201,3 +189,27 @@ TEST_F(Demo, KilledWhileBuildingAndWhileAnsweringItFinishesWithTheSameMetrics) {
 }
 
 }  // namespace
+
+TEST(Demo, ReducedDemoEndToEndInvariantsCachesAndKills) {
+  dir_ = new fs::path(temp_dir("lnb_demo_test"));
+  rc_ = run_demo(*dir_ / "a");
+  ASSERT_EQ(rc_, 0) << read_file(dir_->string() + "/a.stderr");
+  {
+    SCOPED_TRACE("cells");
+    EveryCellAndTaskIsPresentWithItsScoresParamsAndMemory();
+  }
+  {
+    SCOPED_TRACE("schemas");
+    EveryFileOfTheStoreAndTheReportIsSchemaValid();
+  }
+  {
+    SCOPED_TRACE("rerun");
+    ARerunReusesEveryCacheAndChangesNoResult();
+  }
+  {
+    SCOPED_TRACE("kills");
+    KilledWhileBuildingAndWhileAnsweringItFinishesWithTheSameMetrics();
+  }
+  if (!HasFailure()) fs::remove_all(*dir_);
+  delete dir_;
+}
