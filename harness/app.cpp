@@ -44,7 +44,8 @@ int run_app(CLI::App& app, int& exit_code, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int cli_code = app.exit(e);  // prints help, the version or the error
+    return cli_code == 0 ? kExitOk : kExitBadInput;  // a bad flag or value is bad input (2)
   } catch (const std::exception& e) {
     std::cerr << "lnbench: error: " << e.what() << "\n";
     return kExitBadInput;
