@@ -19,10 +19,9 @@
 #include <torch/optim/adamw.h>
 #include <torch/utils.h>
 
-#include <sentencepiece_trainer.h>
-
 #include "common/file_io.h"
 #include "common/sha256.h"
+#include "harness/demo_world.h"
 #include "model/chat_template.h"
 #include "model/image_preprocess.h"
 #include "model/llava.h"
@@ -38,19 +37,6 @@ using nlohmann::ordered_json;
 namespace {
 
 constexpr int kBuilderVersion = 1;
-
-class LinesIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit LinesIterator(const std::vector<std::string>& lines) : lines_(lines) {}
-  bool done() const override { return index_ >= lines_.size(); }
-  void Next() override { ++index_; }
-  const std::string& value() const override { return lines_[index_]; }
-  sentencepiece::util::Status status() const override { return {}; }
-
- private:
-  const std::vector<std::string>& lines_;
-  size_t index_ = 0;
-};
 
 std::vector<model::ChatTurn> chat_turns(const training::Conversation& c) {
   std::vector<model::ChatTurn> turns;
@@ -69,16 +55,12 @@ std::vector<std::string> read_lines(const fs::path& path) {
 
 // LLaMA's tokenizer settings (BPE, byte fallback, split digits, identity normalization).
 std::string train_tokenizer(const std::vector<std::string>& sentences, int64_t pieces) {
-  LinesIterator it(sentences);
-  std::string proto;
-  const std::string args = "--model_type=bpe --vocab_size=" + std::to_string(pieces) +
-                           " --byte_fallback=true --character_coverage=1.0 --split_digits=true"
-                           " --normalization_rule_name=identity --add_dummy_prefix=true --remove_extra_whitespaces=false"
-                           " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --hard_vocab_limit=false --minloglevel=2"
-                           " --num_threads=2 --input_sentence_size=0 --max_sentence_length=8192";
-  const auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &proto);
-  if (!status.ok()) throw std::runtime_error("sentencepiece training on the shapes-world corpus failed: " + status.ToString());
-  return proto;
+  return model::train_sentencepiece(
+      sentences, "--model_type=bpe --vocab_size=" + std::to_string(pieces) +
+                     " --byte_fallback=true --character_coverage=1.0 --split_digits=true"
+                     " --normalization_rule_name=identity --add_dummy_prefix=true --remove_extra_whitespaces=false"
+                     " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --hard_vocab_limit=false --minloglevel=2"
+                     " --num_threads=2 --input_sentence_size=0 --max_sentence_length=8192");
 }
 
 // HF's _init_weights for LLaMA/LLaVA: N(0, 0.02) matrices, zero biases, unit norms.
@@ -100,8 +82,14 @@ double cosine_lr(double base, int64_t step, int64_t total) {
   return base * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress)));
 }
 
-void set_lr(torch::optim::AdamW& opt, double lr) {
+// One AdamW step at `lr` on `loss` with global-norm clipping at 1; returns the loss.
+double optimizer_step(torch::optim::AdamW& opt, const std::vector<at::Tensor>& params, const at::Tensor& loss, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+  opt.zero_grad();
+  loss.backward();
+  torch::nn::utils::clip_grad_norm_(params, 1.0);
+  opt.step();
+  return loss.item<double>();
 }
 
 // The text tower of the contrastive phase: mean of unigram and hashed-bigram embeddings
@@ -165,10 +153,9 @@ ordered_json hf_config(const model::LlavaConfig& c, int64_t pieces) {
 }
 
 ordered_json stamp_key(const BaseSpec& spec, const fs::path& world_dir) {
-  std::ifstream in(world_dir / "world.json");
-  std::stringstream s;
-  s << in.rdbuf();
-  return {{"builder_version", kBuilderVersion}, {"spec", spec.to_json()}, {"world", common::sha256_hex(s.str())}};
+  return {{"builder_version", kBuilderVersion},
+          {"spec", spec.to_json()},
+          {"world", common::sha256_hex(common::read_file(world_dir / "world.json"))}};
 }
 
 at::Tensor unit_rows(const at::Tensor& x) { return x / x.norm(2, {-1}, true).clamp_min(1e-6); }
@@ -205,14 +192,7 @@ BaseSpec base_preset(const std::string& name) {
 }
 
 bool base_is_current(const BaseSpec& spec, const fs::path& world_dir, const fs::path& out_dir) {
-  std::ifstream in(out_dir / "lnbench_base.json");
-  if (!in) return false;
-  try {
-    const nlohmann::json j = nlohmann::json::parse(in);
-    return j.at("key") == nlohmann::json(stamp_key(spec, world_dir));
-  } catch (const nlohmann::json::exception&) {
-    return false;
-  }
+  return fs::exists(world_dir / "world.json") && stamp_matches(out_dir / "lnbench_base.json", "key", stamp_key(spec, world_dir));
 }
 
 ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, const fs::path& out_dir,
@@ -301,7 +281,6 @@ ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, c
         const auto& f = caption_ids[static_cast<size_t>(idx[static_cast<size_t>(r)])];
         feats[r].narrow(0, 0, static_cast<int64_t>(f.size())).copy_(at::tensor(f, at::kLong));
       }
-      set_lr(opt, cosine_lr(spec.clip_lr, step, spec.clip_steps));
       const at::Tensor img = m->vision_model->hidden_state(all_pixels.index_select(0, at::tensor(idx, at::kLong)), c.vision.n_layers);
       // Pooled over every token (not CLS alone), so the patch tokens LLaVA reads carry
       // what the caption says.
@@ -311,11 +290,7 @@ ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, c
       const at::Tensor logits = zi.matmul(zt.t()) * log_scale.clamp_max(std::log(100.0)).exp();
       const at::Tensor target = at::arange(b, at::kLong);
       const at::Tensor loss = (at::cross_entropy_loss(logits, target) + at::cross_entropy_loss(logits.t(), target)) / 2;
-      opt.zero_grad();
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(params, 1.0);
-      opt.step();
-      loss_value = loss.item<double>();
+      loss_value = optimizer_step(opt, params, loss, cosine_lr(spec.clip_lr, step, spec.clip_steps));
       if ((step + 1) % 10 == 0 || step + 1 == spec.clip_steps) report("vision (contrastive)", step + 1, spec.clip_steps, loss_value);
     }
     m->vision_model->eval();
@@ -368,17 +343,12 @@ ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, c
         ids[r].narrow(0, 0, len).copy_(at::tensor(s.ids, at::kLong));
         labels[r].narrow(0, 0, len).copy_(at::tensor(s.labels, at::kLong));
       }
-      set_lr(opt, cosine_lr(spec.lm_lr, step, spec.lm_steps));
       model::DecoderInputs in;
       in.positions = at::arange(T, at::kLong).unsqueeze(0).expand({B, T});
       const at::Tensor logits = m->logits(m->llm->embed_tokens->forward(ids), in, nullptr);
       const at::Tensor loss = at::cross_entropy_loss(logits.narrow(1, 0, T - 1).reshape({-1, logits.size(-1)}),
                                                      labels.narrow(1, 1, T - 1).reshape({-1}), {}, at::Reduction::Mean, training::kIgnore);
-      opt.zero_grad();
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(params, 1.0);
-      opt.step();
-      loss_value = loss.item<double>();
+      loss_value = optimizer_step(opt, params, loss, cosine_lr(spec.lm_lr, step, spec.lm_steps));
       if ((step + 1) % 10 == 0 || step + 1 == spec.lm_steps) report("language model", step + 1, spec.lm_steps, loss_value);
     }
     m->llm->eval();

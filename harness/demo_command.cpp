@@ -189,8 +189,7 @@ int run_demo(const DemoArgs& a) {
     timing["base_model"] = {{"seconds", since(t)}, {"cached", true}};
   } else {
     say(a.quiet, "base model: tokenizer, contrastive vision tower, language model");
-    fs::remove_all(aligned);  // stage 1 is stale with a new base
-    fs::remove_all(out / "models" / "stage1");
+    fs::remove_all(out / "models" / "stage1");  // its resumable training is stale with a new base
     Progress bar(a.quiet, "base model", "base_step", "step");
     std::string phase;
     auto tp = std::chrono::steady_clock::now();
@@ -210,23 +209,10 @@ int run_demo(const DemoArgs& a) {
   // 3. stage 1: connector alignment on the captions, merged into the aligned model
   t = std::chrono::steady_clock::now();
   const fs::path stage1 = out / "models" / "stage1";
-  const std::string stage1_key = [&] {
-    std::ifstream in(base / "lnbench_base.json");
-    std::stringstream s;
-    s << in.rdbuf();
-    return common::sha256_hex(s.str() + std::to_string(d.stage1_steps) + "/" + std::to_string(d.stage1_batch) + "/" +
-                              std::to_string(d.stage1_lr));
-  }();
-  const auto stage1_done = [&] {
-    std::ifstream in(aligned / "lnbench_stage1.json");
-    if (!in) return false;
-    try {
-      return nlohmann::json::parse(in).value("key", "") == stage1_key;
-    } catch (const nlohmann::json::exception&) {
-      return false;
-    }
-  };
-  if (stage1_done()) {
+  const std::string stage1_key = common::sha256_hex(common::read_file(base / "lnbench_base.json") +
+                                                    std::to_string(d.stage1_steps) + "/" + std::to_string(d.stage1_batch) +
+                                                    "/" + std::to_string(d.stage1_lr));
+  if (demo::stamp_matches(aligned / "lnbench_stage1.json", "key", stage1_key)) {
     say(a.quiet, "stage 1: cached in " + aligned.string());
     timing["stage1"] = {{"seconds", since(t)}, {"cached", true}};
   } else {

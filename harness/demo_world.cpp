@@ -405,15 +405,19 @@ std::vector<int> cooccurring_objects(const std::vector<Scene>& scenes, const std
   return order;
 }
 
-bool world_is_current(const WorldSpec& spec, const fs::path& dir) {
-  std::ifstream in(dir / "world.json");
+bool stamp_matches(const fs::path& file, const std::string& field, const nlohmann::json& expected) {
+  std::ifstream in(file);
   if (!in) return false;
   try {
     const nlohmann::json j = nlohmann::json::parse(in);
-    return j.at("generator_version") == kGeneratorVersion && j.at("spec") == nlohmann::json(spec.to_json());
+    return j.contains(field) && j[field] == expected;
   } catch (const nlohmann::json::exception&) {
     return false;
   }
+}
+
+bool world_is_current(const WorldSpec& spec, const fs::path& dir) {
+  return stamp_matches(dir / "world.json", "key", nlohmann::json({{"generator_version", kGeneratorVersion}, {"spec", spec.to_json()}}));
 }
 
 ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
@@ -680,8 +684,7 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
   }
 
   ordered_json stamp = {{"schema", "lnbench.demo_world/1"},
-                        {"generator_version", kGeneratorVersion},
-                        {"spec", spec.to_json()},
+                        {"key", {{"generator_version", kGeneratorVersion}, {"spec", spec.to_json()}}},
                         {"counts", counts},
                         {"files",
                          {{"pretrain", files.pretrain_json.string()},

@@ -60,6 +60,11 @@ struct WorldFiles {
 // Returns world.json's content: the spec, the generator version and per-file counts.
 nlohmann::ordered_json generate_world(const WorldSpec& spec, const std::filesystem::path& dir);
 
+// True when the JSON stamp `file` exists, parses and has `field` equal to `expected`: the
+// demo's caches (world, base model, stage 1) write their stamp last, so a killed step
+// leaves none and is redone.
+bool stamp_matches(const std::filesystem::path& file, const std::string& field, const nlohmann::json& expected);
+
 // True when `dir` holds a complete world of this spec and generator version.
 bool world_is_current(const WorldSpec& spec, const std::filesystem::path& dir);
 

@@ -12,7 +12,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
+
+#include "model/tokenizer.h"
 
 #ifdef LNB_WITH_CUDA_SOURCES
 #include "model/cuda/cuda_smoke.h"
@@ -71,19 +72,6 @@ std::string check_torch_sdpa() {
   return "causal SDPA == naive attention (max |d| " + std::to_string(err) + ")";
 }
 
-class VectorIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit VectorIterator(const std::vector<std::string>& lines) : lines_(lines) {}
-  bool done() const override { return index_ >= lines_.size(); }
-  void Next() override { ++index_; }
-  const std::string& value() const override { return lines_[index_]; }
-  sentencepiece::util::Status status() const override { return {}; }
-
- private:
-  const std::vector<std::string>& lines_;
-  size_t index_ = 0;
-};
-
 std::string check_sentencepiece() {
   std::vector<std::string> corpus;
   const char* words[] = {"red", "circle", "blue", "square", "the", "a", "is", "left", "of", "green"};
@@ -92,13 +80,9 @@ std::string check_sentencepiece() {
     for (int j = 0; j < 6; ++j) line << words[(i * 7 + j * 3) % 10] << ' ';
     corpus.push_back(line.str());
   }
-  VectorIterator it(corpus);
-  std::string proto;
-  const auto status = sentencepiece::SentencePieceTrainer::Train(
-      "--model_type=bpe --vocab_size=300 --byte_fallback=true --character_coverage=1.0 "
-      "--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --hard_vocab_limit=false --minloglevel=2",
-      &it, &proto);
-  require(status.ok(), "sentencepiece training failed: " + status.ToString());
+  const std::string proto = train_sentencepiece(
+      corpus, "--model_type=bpe --vocab_size=300 --byte_fallback=true --character_coverage=1.0 "
+              "--unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --hard_vocab_limit=false --minloglevel=2");
   sentencepiece::SentencePieceProcessor sp;
   require(sp.LoadFromSerializedProto(proto).ok(), "sentencepiece could not load its own model");
   const std::string text = "the red 狐 circle 42";

@@ -2,6 +2,7 @@
 #include "model/tokenizer.h"
 
 #include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
 
 namespace lnb::model {
 
@@ -11,7 +12,28 @@ void check_loaded(const sentencepiece::util::Status& st, const std::string& name
     throw TokenizerError(name + ": not a sentencepiece model (" + st.ToString() +
                          "); LLaMA-1/2 tokenizer.model expected (LLaMA-3's tiktoken file is not supported)");
 }
+
+class SentencesIterator : public sentencepiece::SentenceIterator {
+ public:
+  explicit SentencesIterator(const std::vector<std::string>& lines) : lines_(lines) {}
+  bool done() const override { return index_ >= lines_.size(); }
+  void Next() override { ++index_; }
+  const std::string& value() const override { return lines_[index_]; }
+  sentencepiece::util::Status status() const override { return {}; }
+
+ private:
+  const std::vector<std::string>& lines_;
+  size_t index_ = 0;
+};
 }  // namespace
+
+std::string train_sentencepiece(const std::vector<std::string>& sentences, const std::string& args) {
+  SentencesIterator it(sentences);
+  std::string proto;
+  const auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &proto);
+  if (!status.ok()) throw TokenizerError("sentencepiece training failed: " + status.ToString());
+  return proto;
+}
 
 Tokenizer::Tokenizer(const std::filesystem::path& model_file) : sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
   name_ = model_file.string();

@@ -27,6 +27,11 @@ class TokenizerError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Trains a sentencepiece model in memory on `sentences` with the trainer's command-line
+// `args` (e.g. "--model_type=bpe --vocab_size=640 ..."); returns the serialized model
+// (what tokenizer.model holds). Throws TokenizerError with the trainer's status.
+std::string train_sentencepiece(const std::vector<std::string>& sentences, const std::string& args);
+
 class Tokenizer {
  public:
   explicit Tokenizer(const std::filesystem::path& model_file);  // throws TokenizerError

@@ -18,6 +18,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/harness/run_lnbench.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -62,20 +64,11 @@ std::map<std::string, json> scores_of(const fs::path& run) {
   return out;
 }
 
-pid_t spawn(const std::string& command, const fs::path& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + command + " >/dev/null 2>" + log.string()).c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
 // Runs the demo until `marker` has appeared `count` times in its progress log, then
 // SIGKILLs it. Returns false when the demo finished first.
 bool kill_at(const fs::path& out, const std::string& marker, size_t count) {
   const fs::path log = out.string() + ".killed.log";
-  const pid_t pid = spawn(std::string(LNB_EXE) + " demo --size test --out " + out.string(), log);
+  const pid_t pid = lnb::test::spawn(std::string(LNB_EXE) + " demo --size test --out " + out.string(), log.string());
   int status = 0;
   const auto seen = [&] {
     const std::string t = read_file(log);

@@ -1,7 +1,9 @@
-// Runs the real lnbench binary (LNB_EXE) with arguments, stderr folded into the output.
+// Runs the real lnbench binary (LNB_EXE) with arguments, stderr folded into the output;
+// or starts a command in the background with its stderr in a log (kill tests).
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -23,6 +25,16 @@ inline Result run_lnbench(const std::string& args, const std::string& stdin_file
   while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
   const int status = pclose(pipe);
   return {WEXITSTATUS(status), out};
+}
+
+// `command` via /bin/sh in a child process, stdout discarded, stderr to `stderr_log`.
+inline pid_t spawn(const std::string& command, const std::string& stderr_log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + command + " >/dev/null 2>" + stderr_log).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
 }
 
 }  // namespace lnb::test

@@ -189,15 +189,6 @@ TEST(Run, AnswersFromAnotherIdentityAreMovedAsideNotResumed) {
   fs::remove_all(d);
 }
 
-pid_t spawn(const std::string& command, const fs::path& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + command + " >/dev/null 2>" + log.string()).c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
 size_t lines_in(const fs::path& f) {
   const std::string t = read_file(f);
   return static_cast<size_t>(std::count(t.begin(), t.end(), '\n'));
@@ -224,7 +215,7 @@ TEST(Run, ResumeAfterSigkillAtRandomPointsEndsIdenticalWithNoDuplicatedOrLostSam
   for (int attempt = 0; attempt < 40 && (kills < 6 || kills_while_answering < 2); ++attempt) {
     const fs::path log = d / ("attempt" + std::to_string(attempt) + ".log");
     const size_t target = static_cast<size_t>(events(rng));
-    const pid_t pid = spawn(std::string(LNB_EXE) + " run " + cfg.string(), log);
+    const pid_t pid = lnb::test::spawn(std::string(LNB_EXE) + " run " + cfg.string(), log.string());
     int status = 0;
     bool exited = false;
     while (!(exited = waitpid(pid, &status, WNOHANG) == pid) && lines_in(log) < target)
