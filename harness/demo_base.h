@@ -19,7 +19,7 @@ namespace lnb::harness::demo {
 struct BaseSpec {
   uint64_t seed = 7;
   int64_t vocab_pieces = 640;  // sentencepiece pieces; the LLM adds <image> and <pad>
-  int64_t image_side = 64, patch = 16;
+  int64_t image_side = 72, patch = 24;  // one patch per cell of the world's 3×3 grid
   int64_t vision_width = 128, vision_layers = 4, vision_heads = 4, vision_mlp = 256;
   int64_t width = 128, layers = 4, heads = 4, kv_heads = 4, mlp = 352, max_positions = 512;
   int64_t clip_steps = 800, clip_batch = 128;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -26,10 +27,10 @@ using nlohmann::ordered_json;
 
 namespace {
 
-constexpr int kGeneratorVersion = 1;
+constexpr int kGeneratorVersion = 3;
 constexpr const char* kShortAnswer = "\nAnswer the question using a single word or phrase.";
 
-const std::array<const char*, 4> kKinds = {"circle", "square", "triangle", "diamond"};
+const std::array<const char*, 8> kKinds = {"circle", "square", "triangle", "diamond", "cross", "ring", "star", "bar"};
 const std::array<const char*, 6> kColors = {"red", "green", "blue", "yellow", "purple", "orange"};
 const std::array<cv::Scalar, 6> kBgr = {cv::Scalar(40, 40, 215),  cv::Scalar(40, 165, 40),  cv::Scalar(210, 80, 30),
                                         cv::Scalar(30, 215, 230), cv::Scalar(165, 40, 160), cv::Scalar(20, 140, 250)};
@@ -38,7 +39,8 @@ const std::array<cv::Scalar, 4> kBackgrounds = {cv::Scalar(236, 236, 236), cv::S
 const std::array<const char*, 4> kNumberWords = {"zero", "one", "two", "three"};
 const std::array<const char*, 3> kRows = {"top", "middle", "bottom"};
 const std::array<const char*, 3> kCols = {"left", "center", "right"};
-constexpr int kObjects = 24;
+constexpr int kKindCount = static_cast<int>(kKinds.size());  // POPE's "objects" are the kinds
+constexpr int kObjects = kKindCount * 6;                     // kind x colour: what a scene draws
 
 class Rng {
  public:
@@ -131,7 +133,8 @@ Scene random_scene(Rng& r, const ObjectModel& om, int n_shapes) {
   r.shuffle(cells);
   for (int i = 0; i < n_shapes; ++i) {
     const int o = r.weighted(w);
-    w[static_cast<size_t>(o)] = 0;  // each object at most once per scene
+    for (int c = 0; c < static_cast<int>(kColors.size()); ++c)  // each kind at most once per scene
+      w[static_cast<size_t>(o / static_cast<int>(kColors.size()) * static_cast<int>(kColors.size()) + c)] = 0;
     Shape s;
     s.kind = o / static_cast<int>(kColors.size());
     s.color = o % static_cast<int>(kColors.size());
@@ -170,10 +173,32 @@ cv::Mat draw_scene(const Scene& sc, int side, Rng& r) {
         cv::fillConvexPoly(img, p, color, cv::LINE_AA);
         break;
       }
-      default: {
+      case 3: {
         const std::vector<cv::Point> p = {pt(cx, cy - radius), pt(cx + radius, cy), pt(cx, cy + radius), pt(cx - radius, cy)};
         cv::fillConvexPoly(img, p, color, cv::LINE_AA);
+        break;
       }
+      case 4: {  // cross: two bars a third of the size thick
+        const double t = radius * 0.34;
+        cv::rectangle(img, pt(cx - radius, cy - t), pt(cx + radius, cy + t), color, cv::FILLED, cv::LINE_AA);
+        cv::rectangle(img, pt(cx - t, cy - radius), pt(cx + t, cy + radius), color, cv::FILLED, cv::LINE_AA);
+        break;
+      }
+      case 5:  // ring: an outline a third of the radius thick
+        cv::circle(img, pt(cx, cy), static_cast<int>(std::lround(radius * 0.82)), color,
+                   std::max(2, static_cast<int>(std::lround(radius * 0.36))), cv::LINE_AA);
+        break;
+      case 6: {  // five-pointed star
+        std::vector<cv::Point> p;
+        for (int k = 0; k < 10; ++k) {
+          const double a = -M_PI / 2 + k * M_PI / 5, rr = k % 2 ? radius * 0.42 : radius;
+          p.push_back(pt(cx + rr * std::cos(a), cy + rr * std::sin(a)));
+        }
+        cv::fillPoly(img, std::vector<std::vector<cv::Point>>{p}, color, cv::LINE_AA);
+        break;
+      }
+      default:  // bar: wide and flat
+        cv::rectangle(img, pt(cx - radius, cy - radius * 0.38), pt(cx + radius, cy + radius * 0.38), color, cv::FILLED, cv::LINE_AA);
     }
   }
   return img;
@@ -237,41 +262,43 @@ std::vector<int> absent_objects(const Scene& sc) {
   std::set<int> present;
   for (const Shape& s : sc.shapes) present.insert(object_id(s));
   std::vector<int> out;
-  for (int o = 0; o < kObjects; ++o)
+  for (int o = 0; o < kKindCount; ++o)
     if (!present.count(o)) out.push_back(o);
   return out;
 }
 
-// An absent object that is hard to rule out: same kind or same colour as a present one.
-int confusable_absent(const Scene& sc, Rng& r) {
-  std::vector<int> hard, absent = absent_objects(sc);
-  for (int o : absent)
-    for (const Shape& s : sc.shapes)
-      if (o / 6 == s.kind || o % 6 == s.color) {
-        hard.push_back(o);
-        break;
-      }
-  return r.chance(0.7) && !hard.empty() ? r.pick(hard) : r.pick(absent);
-}
+int random_absent(const Scene& sc, Rng& r) { return r.pick(absent_objects(sc)); }
+
+std::string kind_name(int kind) { return kKinds[static_cast<size_t>(kind)]; }
 
 // Questions with one right answer, the kinds VQAv2, MME and POPE ask (training mixes them).
 std::vector<Qa> questions_about(const Scene& sc, Rng& r) {
   std::vector<Qa> out;
   const size_t n = sc.shapes.size();
   out.push_back({"How many shapes are there?", std::to_string(n), "how many", "number"});
+  {  // a yes/no count check, true half the time
+    int asked = static_cast<int>(n);
+    if (r.chance(0.5)) asked = (asked + r.below(2)) % 3 + 1;
+    out.push_back({asked == 1 ? std::string("Is there just one shape?") : std::string("Are there ") + kNumberWords[static_cast<size_t>(asked)] + " shapes?",
+                   asked == static_cast<int>(n) ? "yes" : "no", asked == 1 ? "is there" : "are there", "yes/no"});
+  }
   const Shape& s = sc.shapes[static_cast<size_t>(r.below(static_cast<int>(n)))];
-  if (r.chance(0.5))
-    out.push_back({"Is there " + with_article(s.name()) + " in the image?", "yes", "is there a", "yes/no"});
-  else
-    out.push_back({"Is there " + with_article(object_name(confusable_absent(sc, r))) + " in the image?", "no", "is there a", "yes/no"});
+  // Existence both ways, of object categories (the kinds), as POPE and MME ask it.
+  out.push_back({"Is there " + with_article(kind_name(s.kind)) + " in the image?", "yes", "is there a", "yes/no"});
+  out.push_back({"Is there " + with_article(kind_name(random_absent(sc, r))) + " in the image?", "no", "is there a", "yes/no"});
   std::map<int, int> kind_count, color_count;
   for (const Shape& t : sc.shapes) {
     ++kind_count[t.kind];
     ++color_count[t.color];
   }
-  if (kind_count[s.kind] == 1)
-    out.push_back({std::string("What color is the ") + kKinds[static_cast<size_t>(s.kind)] + "?", kColors[static_cast<size_t>(s.color)],
-                   "what color is the", "other"});
+  if (kind_count[s.kind] == 1) {
+    const std::string kind = kKinds[static_cast<size_t>(s.kind)];
+    out.push_back({"What color is the " + kind + "?", kColors[static_cast<size_t>(s.color)], "what color is the", "other"});
+    int asked = s.color;  // a yes/no colour check, true half the time
+    if (r.chance(0.5)) asked = (s.color + 1 + r.below(5)) % 6;
+    out.push_back({"Is the " + kind + " " + kColors[static_cast<size_t>(asked)] + "?", asked == s.color ? "yes" : "no", "is the",
+                   "yes/no"});
+  }
   if (color_count[s.color] == 1)
     out.push_back({std::string("What shape is the ") + kColors[static_cast<size_t>(s.color)] + " object?",
                    kKinds[static_cast<size_t>(s.kind)], "what", "other"});
@@ -281,7 +308,7 @@ std::vector<Qa> questions_about(const Scene& sc, Rng& r) {
     if (col_of(a) != col_of(b)) {
       const bool ask_left = r.chance(0.5);
       const bool truth = ask_left == (col_of(a) < col_of(b));
-      out.push_back({"Is the " + a.name() + " on the " + (ask_left ? "left" : "right") + " of the " + b.name() + "?",
+      out.push_back({"Is the " + kind_name(a.kind) + " on the " + (ask_left ? "left" : "right") + " of the " + kind_name(b.kind) + "?",
                      truth ? "yes" : "no", "is the", "yes/no"});
     }
   }
@@ -352,10 +379,8 @@ const std::vector<std::string>& shape_colors() {
 }
 
 std::string Shape::name() const { return std::string(kColors[static_cast<size_t>(color)]) + " " + kKinds[static_cast<size_t>(kind)]; }
-int object_id(const Shape& s) { return s.kind * static_cast<int>(kColors.size()) + s.color; }
-std::string object_name(int id) {
-  return std::string(kColors[static_cast<size_t>(id % 6)]) + " " + kKinds[static_cast<size_t>(id / 6)];
-}
+int object_id(const Shape& s) { return s.kind; }
+std::string object_name(int id) { return kind_name(id); }
 
 ordered_json WorldSpec::to_json() const {
   return {{"seed", seed},           {"image_side", image_side}, {"train_images", train_images}, {"caption_train", caption_train},
@@ -380,17 +405,17 @@ WorldSpec world_preset(const std::string& name) {
 }
 
 std::vector<int> popular_objects(const std::vector<Scene>& scenes) {
-  std::vector<int> count(kObjects, 0);
+  std::vector<int> count(kKindCount, 0);
   for (const Scene& sc : scenes)
     for (const Shape& s : sc.shapes) ++count[static_cast<size_t>(object_id(s))];
-  std::vector<int> order(kObjects);
+  std::vector<int> order(kKindCount);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return count[static_cast<size_t>(a)] > count[static_cast<size_t>(b)]; });
   return order;
 }
 
 std::vector<int> cooccurring_objects(const std::vector<Scene>& scenes, const std::vector<int>& truth) {
-  std::vector<int> score(kObjects, 0);
+  std::vector<int> score(kKindCount, 0);
   for (const Scene& sc : scenes) {
     std::set<int> ids;
     for (const Shape& s : sc.shapes) ids.insert(object_id(s));
@@ -399,7 +424,7 @@ std::vector<int> cooccurring_objects(const std::vector<Scene>& scenes, const std
         for (int o : ids)
           if (o != t) ++score[static_cast<size_t>(o)];
   }
-  std::vector<int> order(kObjects);
+  std::vector<int> order(kKindCount);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return score[static_cast<size_t>(a)] > score[static_cast<size_t>(b)]; });
   return order;
@@ -448,7 +473,7 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
       std::vector<std::pair<std::string, std::string>> turns;
       std::vector<Qa> qas = questions_about(sc, r);
       r.shuffle(qas);
-      const int n_turns = 1 + r.below(3);
+      const int n_turns = 2 + r.below(3);
       for (int t = 0; t < n_turns && t < static_cast<int>(qas.size()); ++t) turns.push_back(chat_turn(qas[static_cast<size_t>(t)], sc, r));
       if (r.chance(0.4)) turns.insert(turns.begin() + r.below(static_cast<int>(turns.size()) + 1), {r.pick(caption_prompts()), caps[1]});
       turns[0].first = "<image>\n" + turns[0].first;
@@ -470,7 +495,7 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
       std::vector<Qa> qas = questions_about(sc, r);
       r.shuffle(qas);
       std::vector<std::pair<std::string, std::string>> turns;
-      const int n_turns = 1 + r.below(2);
+      const int n_turns = 3 + r.below(2);
       for (int t = 0; t < n_turns && t < static_cast<int>(qas.size()); ++t) turns.push_back(chat_turn(qas[static_cast<size_t>(t)], sc, r));
       if (r.chance(0.25)) turns.push_back({r.pick(caption_prompts()), captions_of(sc, r)[0]});
       turns[0].first = described + "\n" + turns[0].first;
@@ -538,11 +563,13 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
     Rng r(spec.seed * 7 + 6);
     ordered_json questions = ordered_json::array(), annotations = ordered_json::array();
     const std::map<std::string, std::vector<std::string>> variants = {
-        {"red", {"dark red", "pink"}},          {"green", {"dark green", "lime"}},    {"blue", {"navy", "light blue"}},
-        {"yellow", {"gold", "light yellow"}},   {"purple", {"violet", "magenta"}},   {"orange", {"dark orange", "red"}},
-        {"circle", {"round", "circles"}},       {"square", {"rectangle", "box"}},    {"triangle", {"triangles", "pyramid"}},
-        {"diamond", {"square", "rhombus"}},     {"1", {"one", "2"}},                 {"2", {"two", "3"}},
-        {"3", {"three", "4"}},                  {"yes", {"yes", "no"}},              {"no", {"no", "yes"}}};
+        {"red", {"dark red", "pink"}},        {"green", {"dark green", "lime"}},  {"blue", {"navy", "light blue"}},
+        {"yellow", {"gold", "light yellow"}}, {"purple", {"violet", "magenta"}},  {"orange", {"dark orange", "red"}},
+        {"circle", {"round", "circles"}},     {"square", {"rectangle", "box"}},   {"triangle", {"triangles", "pyramid"}},
+        {"diamond", {"square", "rhombus"}},   {"cross", {"plus", "crosses"}},     {"ring", {"circle", "donut"}},
+        {"star", {"stars", "asterisk"}},      {"bar", {"rectangle", "line"}},     {"1", {"one", "2"}},
+        {"2", {"two", "3"}},                  {"3", {"three", "4"}},              {"yes", {"yes", "no"}},
+        {"no", {"no", "yes"}}};
     for (int i = 0; i < spec.vqa_images; ++i) {
       const Scene sc = random_scene(r, om, random_count(r));
       all_scenes.push_back(sc);
@@ -595,8 +622,8 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
         const Scene sc = random_scene(r, om, sub == "position" ? 2 + r.below(2) : random_count(r));
         std::string yes, no;
         if (sub == "existence") {
-          yes = "Is there " + with_article(r.pick(sc.shapes).name()) + " in this image?";
-          no = "Is there " + with_article(object_name(confusable_absent(sc, r))) + " in this image?";
+          yes = "Is there " + with_article(kind_name(r.pick(sc.shapes).kind)) + " in this image?";
+          no = "Is there " + with_article(kind_name(random_absent(sc, r))) + " in this image?";
         } else if (sub == "count") {
           const int n = static_cast<int>(sc.shapes.size());
           const auto ask = [](int k) {
@@ -612,9 +639,9 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
           const Shape& b = sc.shapes[1];
           if (col_of(a) == col_of(b)) continue;
           const bool left = col_of(a) < col_of(b);
-          const std::string stem = "Is the " + a.name() + " on the ";
-          yes = stem + (left ? "left" : "right") + " of the " + b.name() + " in this image?";
-          no = stem + (left ? "right" : "left") + " of the " + b.name() + " in this image?";
+          const std::string stem = "Is the " + kind_name(a.kind) + " on the ";
+          yes = stem + (left ? "left" : "right") + " of the " + kind_name(b.kind) + " in this image?";
+          no = stem + (left ? "right" : "left") + " of the " + kind_name(b.kind) + " in this image?";
         } else {
           const Shape& s = r.pick(sc.shapes);
           bool unique = true;

@@ -18,7 +18,7 @@ namespace lnb::harness::demo {
 
 struct WorldSpec {
   uint64_t seed = 1234;
-  int image_side = 64;         // drawn at the vision tower's resolution
+  int image_side = 72;         // 3×3 cells of 24 px: each cell is one patch of the demo ViT
   int train_images = 2400;     // stage-1 captions and stage-2 instructions share them
   int caption_train = 40;      // Karpathy train entries (demo pools) per captioning task
   int caption_test = 100;      // Karpathy test images per captioning task
@@ -33,7 +33,7 @@ struct WorldSpec {
 WorldSpec world_preset(const std::string& name);
 
 // The vocabulary of the world, exposed for tests.
-const std::vector<std::string>& shape_kinds();   // circle, square, triangle, diamond
+const std::vector<std::string>& shape_kinds();   // circle, square, triangle, diamond, cross, ring, star, bar
 const std::vector<std::string>& shape_colors();  // red, green, blue, yellow, purple, orange
 
 struct Shape {
@@ -68,12 +68,13 @@ bool stamp_matches(const std::filesystem::path& file, const std::string& field, 
 // True when `dir` holds a complete world of this spec and generator version.
 bool world_is_current(const WorldSpec& spec, const std::filesystem::path& dir);
 
-// POPE's negative sampling over a set of scenes, exposed for tests: objects ranked by the
+// POPE's negative sampling over a set of scenes, exposed for tests. POPE's "objects" are
+// categories, here the shape kinds (a scene holds each kind at most once): ranked by the
 // number of scenes holding them (popular) and by co-occurrence with the given ground truth
-// (adversarial), ties broken by object index.
+// (adversarial), ties broken by kind index.
 std::vector<int> popular_objects(const std::vector<Scene>& scenes);
 std::vector<int> cooccurring_objects(const std::vector<Scene>& scenes, const std::vector<int>& truth);
-int object_id(const Shape& s);  // kind * colors + color
-std::string object_name(int id);
+int object_id(const Shape& s);    // the kind
+std::string object_name(int id);  // "circle"
 
 }  // namespace lnb::harness::demo

@@ -210,22 +210,23 @@ TEST(PopeSampling, PopularRanksBySceneCountAdversarialByCooccurrence) {
     s.cell = cell;
     return s;
   };
-  // object ids: kind * 6 + color. 0 = red circle, 7 = green square, 14 = blue triangle.
+  // POPE's objects are the kinds: 0 circle, 1 square, 2 triangle, 3 diamond; colour is ignored.
   std::vector<Scene> scenes(4);
-  scenes[0].shapes = {shape(0, 0, 0), shape(1, 1, 1)};  // 0 with 7
-  scenes[1].shapes = {shape(0, 0, 0), shape(1, 1, 1)};  // 0 with 7
-  scenes[2].shapes = {shape(0, 0, 0), shape(2, 2, 2)};  // 0 with 14
-  scenes[3].shapes = {shape(2, 2, 0), shape(3, 3, 4)};  // 14 with 21
+  scenes[0].shapes = {shape(0, 0, 0), shape(1, 1, 1)};  // circle with square
+  scenes[1].shapes = {shape(0, 4, 0), shape(1, 1, 1)};  // circle with square
+  scenes[2].shapes = {shape(0, 0, 0), shape(2, 2, 2)};  // circle with triangle
+  scenes[3].shapes = {shape(2, 5, 0), shape(3, 3, 4)};  // triangle with diamond
   const std::vector<int> popular = popular_objects(scenes);
-  EXPECT_EQ(popular[0], 0);   // in 3 scenes
-  EXPECT_EQ(popular[1], 7);   // 2 scenes, ties with 14 broken by id
-  EXPECT_EQ(popular[2], 14);
-  EXPECT_EQ(popular[3], 21);
+  EXPECT_EQ(popular[0], 0);  // in 3 scenes, whatever its colour
+  EXPECT_EQ(popular[1], 1);  // 2 scenes, ties with the triangle broken by index
+  EXPECT_EQ(popular[2], 2);
+  EXPECT_EQ(popular[3], 3);
+  EXPECT_EQ(popular.size(), shape_kinds().size());
   const std::vector<int> adversarial = cooccurring_objects(scenes, {0});
-  EXPECT_EQ(adversarial[0], 7);   // co-occurs with 0 twice
-  EXPECT_EQ(adversarial[1], 14);  // once
-  EXPECT_EQ(object_name(14), "blue triangle");
-  EXPECT_EQ(object_id(shape(2, 2, 5)), 14);
+  EXPECT_EQ(adversarial[0], 1);  // co-occurs with the circle twice
+  EXPECT_EQ(adversarial[1], 2);  // once
+  EXPECT_EQ(object_name(2), "triangle");
+  EXPECT_EQ(object_id(shape(2, 2, 5)), 2);
 }
 
 TEST(WorldPreset, UnknownNameListsTheChoices) {
