@@ -8,7 +8,6 @@
 #include <fstream>
 #include <numeric>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 
 #include <ATen/ATen.h>

@@ -11,7 +11,6 @@
 // Every step is cached under --out and reused by the next run; a killed demo resumes
 // (the matrix resumes sample by sample, trainings from their last checkpoint).
 #include <chrono>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>

@@ -39,8 +39,9 @@ const std::array<cv::Scalar, 4> kBackgrounds = {cv::Scalar(236, 236, 236), cv::S
 const std::array<const char*, 4> kNumberWords = {"zero", "one", "two", "three"};
 const std::array<const char*, 3> kRows = {"top", "middle", "bottom"};
 const std::array<const char*, 3> kCols = {"left", "center", "right"};
-constexpr int kKindCount = static_cast<int>(kKinds.size());  // POPE's "objects" are the kinds
-constexpr int kObjects = kKindCount * 6;                     // kind x colour: what a scene draws
+constexpr int kKindCount = static_cast<int>(kKinds.size());    // POPE's "objects" are the kinds
+constexpr int kColorCount = static_cast<int>(kColors.size());
+constexpr int kObjects = kKindCount * kColorCount;             // kind x colour: what a scene draws
 
 class Rng {
  public:
@@ -133,11 +134,10 @@ Scene random_scene(Rng& r, const ObjectModel& om, int n_shapes) {
   r.shuffle(cells);
   for (int i = 0; i < n_shapes; ++i) {
     const int o = r.weighted(w);
-    for (int c = 0; c < static_cast<int>(kColors.size()); ++c)  // each kind at most once per scene
-      w[static_cast<size_t>(o / static_cast<int>(kColors.size()) * static_cast<int>(kColors.size()) + c)] = 0;
     Shape s;
-    s.kind = o / static_cast<int>(kColors.size());
-    s.color = o % static_cast<int>(kColors.size());
+    s.kind = o / kColorCount;
+    s.color = o % kColorCount;
+    for (int c = 0; c < kColorCount; ++c) w[static_cast<size_t>(s.kind * kColorCount + c)] = 0;  // each kind at most once
     s.cell = cells[static_cast<size_t>(i)];
     s.large = r.chance(0.5);
     sc.shapes.push_back(s);
@@ -269,8 +269,6 @@ std::vector<int> absent_objects(const Scene& sc) {
 
 int random_absent(const Scene& sc, Rng& r) { return r.pick(absent_objects(sc)); }
 
-std::string kind_name(int kind) { return kKinds[static_cast<size_t>(kind)]; }
-
 // Questions with one right answer, the kinds VQAv2, MME and POPE ask (training mixes them).
 std::vector<Qa> questions_about(const Scene& sc, Rng& r) {
   std::vector<Qa> out;
@@ -278,37 +276,30 @@ std::vector<Qa> questions_about(const Scene& sc, Rng& r) {
   out.push_back({"How many shapes are there?", std::to_string(n), "how many", "number"});
   {  // a yes/no count check, true half the time
     int asked = static_cast<int>(n);
-    if (r.chance(0.5)) asked = (asked + r.below(2)) % 3 + 1;
+    if (r.chance(0.5)) asked = (asked + r.below(2)) % 3 + 1;  // one of the two other counts in 1..3
     out.push_back({asked == 1 ? std::string("Is there just one shape?") : std::string("Are there ") + kNumberWords[static_cast<size_t>(asked)] + " shapes?",
                    asked == static_cast<int>(n) ? "yes" : "no", asked == 1 ? "is there" : "are there", "yes/no"});
   }
   const Shape& s = sc.shapes[static_cast<size_t>(r.below(static_cast<int>(n)))];
   // Existence both ways, of object categories (the kinds), as POPE and MME ask it.
-  out.push_back({"Is there " + with_article(kind_name(s.kind)) + " in the image?", "yes", "is there a", "yes/no"});
-  out.push_back({"Is there " + with_article(kind_name(random_absent(sc, r))) + " in the image?", "no", "is there a", "yes/no"});
-  std::map<int, int> kind_count, color_count;
-  for (const Shape& t : sc.shapes) {
-    ++kind_count[t.kind];
-    ++color_count[t.color];
-  }
-  if (kind_count[s.kind] == 1) {
-    const std::string kind = kKinds[static_cast<size_t>(s.kind)];
-    out.push_back({"What color is the " + kind + "?", kColors[static_cast<size_t>(s.color)], "what color is the", "other"});
-    int asked = s.color;  // a yes/no colour check, true half the time
-    if (r.chance(0.5)) asked = (s.color + 1 + r.below(5)) % 6;
-    out.push_back({"Is the " + kind + " " + kColors[static_cast<size_t>(asked)] + "?", asked == s.color ? "yes" : "no", "is the",
-                   "yes/no"});
-  }
-  if (color_count[s.color] == 1)
-    out.push_back({std::string("What shape is the ") + kColors[static_cast<size_t>(s.color)] + " object?",
-                   kKinds[static_cast<size_t>(s.kind)], "what", "other"});
+  out.push_back({"Is there " + with_article(object_name(s.kind)) + " in the image?", "yes", "is there a", "yes/no"});
+  out.push_back({"Is there " + with_article(object_name(random_absent(sc, r))) + " in the image?", "no", "is there a", "yes/no"});
+  // A scene holds each kind once, so "the <kind>" always names one shape.
+  const std::string kind = object_name(s.kind);
+  out.push_back({"What color is the " + kind + "?", kColors[static_cast<size_t>(s.color)], "what color is the", "other"});
+  int asked_color = s.color;  // a yes/no colour check, true half the time
+  if (r.chance(0.5)) asked_color = (s.color + 1 + r.below(kColorCount - 1)) % kColorCount;
+  out.push_back({"Is the " + kind + " " + kColors[static_cast<size_t>(asked_color)] + "?", asked_color == s.color ? "yes" : "no",
+                 "is the", "yes/no"});
+  if (std::count_if(sc.shapes.begin(), sc.shapes.end(), [&](const Shape& t) { return t.color == s.color; }) == 1)
+    out.push_back({std::string("What shape is the ") + kColors[static_cast<size_t>(s.color)] + " object?", kind, "what", "other"});
   if (n >= 2) {
     const Shape& a = sc.shapes[0];
     const Shape& b = sc.shapes[1];
     if (col_of(a) != col_of(b)) {
       const bool ask_left = r.chance(0.5);
       const bool truth = ask_left == (col_of(a) < col_of(b));
-      out.push_back({"Is the " + kind_name(a.kind) + " on the " + (ask_left ? "left" : "right") + " of the " + kind_name(b.kind) + "?",
+      out.push_back({"Is the " + object_name(a.kind) + " on the " + (ask_left ? "left" : "right") + " of the " + object_name(b.kind) + "?",
                      truth ? "yes" : "no", "is the", "yes/no"});
     }
   }
@@ -380,7 +371,7 @@ const std::vector<std::string>& shape_colors() {
 
 std::string Shape::name() const { return std::string(kColors[static_cast<size_t>(color)]) + " " + kKinds[static_cast<size_t>(kind)]; }
 int object_id(const Shape& s) { return s.kind; }
-std::string object_name(int id) { return kind_name(id); }
+std::string object_name(int id) { return kKinds[static_cast<size_t>(id)]; }
 
 ordered_json WorldSpec::to_json() const {
   return {{"seed", seed},           {"image_side", image_side}, {"train_images", train_images}, {"caption_train", caption_train},
@@ -441,9 +432,12 @@ bool stamp_matches(const fs::path& file, const std::string& field, const nlohman
   }
 }
 
-bool world_is_current(const WorldSpec& spec, const fs::path& dir) {
-  return stamp_matches(dir / "world.json", "key", nlohmann::json({{"generator_version", kGeneratorVersion}, {"spec", spec.to_json()}}));
-}
+namespace {
+// What world.json's "key" holds: a world is reused only when it matches.
+ordered_json world_key(const WorldSpec& spec) { return {{"generator_version", kGeneratorVersion}, {"spec", spec.to_json()}}; }
+}  // namespace
+
+bool world_is_current(const WorldSpec& spec, const fs::path& dir) { return stamp_matches(dir / "world.json", "key", world_key(spec)); }
 
 ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
   if (spec.image_side < 24 || spec.train_images < 1 || spec.caption_test < 1 || spec.vqa_images < 1 || spec.pope_images < 1 ||
@@ -622,8 +616,8 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
         const Scene sc = random_scene(r, om, sub == "position" ? 2 + r.below(2) : random_count(r));
         std::string yes, no;
         if (sub == "existence") {
-          yes = "Is there " + with_article(kind_name(r.pick(sc.shapes).kind)) + " in this image?";
-          no = "Is there " + with_article(kind_name(random_absent(sc, r))) + " in this image?";
+          yes = "Is there " + with_article(object_name(r.pick(sc.shapes).kind)) + " in this image?";
+          no = "Is there " + with_article(object_name(random_absent(sc, r))) + " in this image?";
         } else if (sub == "count") {
           const int n = static_cast<int>(sc.shapes.size());
           const auto ask = [](int k) {
@@ -639,14 +633,11 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
           const Shape& b = sc.shapes[1];
           if (col_of(a) == col_of(b)) continue;
           const bool left = col_of(a) < col_of(b);
-          const std::string stem = "Is the " + kind_name(a.kind) + " on the ";
-          yes = stem + (left ? "left" : "right") + " of the " + kind_name(b.kind) + " in this image?";
-          no = stem + (left ? "right" : "left") + " of the " + kind_name(b.kind) + " in this image?";
+          const std::string stem = "Is the " + object_name(a.kind) + " on the ";
+          yes = stem + (left ? "left" : "right") + " of the " + object_name(b.kind) + " in this image?";
+          no = stem + (left ? "right" : "left") + " of the " + object_name(b.kind) + " in this image?";
         } else {
-          const Shape& s = r.pick(sc.shapes);
-          bool unique = true;
-          for (const Shape& t : sc.shapes) unique = unique && (&t == &s || t.kind != s.kind);
-          if (!unique) continue;
+          const Shape& s = r.pick(sc.shapes);  // its kind names it: a scene holds each kind once
           int other = r.below(5);
           if (other >= s.color) ++other;
           yes = std::string("Is the ") + kKinds[static_cast<size_t>(s.kind)] + " in this image " + kColors[static_cast<size_t>(s.color)] + "?";
@@ -711,7 +702,7 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
   }
 
   ordered_json stamp = {{"schema", "lnbench.demo_world/1"},
-                        {"key", {{"generator_version", kGeneratorVersion}, {"spec", spec.to_json()}}},
+                        {"key", world_key(spec)},
                         {"counts", counts},
                         {"files",
                          {{"pretrain", files.pretrain_json.string()},
