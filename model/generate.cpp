@@ -1,4 +1,5 @@
-// See generate.h.
+// See generate.h: the shared stop logic and the slow reference decoder (the engine,
+// Generator::generate, is model/engine.cpp).
 #include "model/generate.h"
 
 #include <algorithm>
@@ -13,13 +14,51 @@ namespace {
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
-std::string strip(const std::string& s) {
+}  // namespace
+
+namespace {
+std::string strip_text(const std::string& s) {
   const char* ws = " \t\n\r\f\v";
   const size_t a = s.find_first_not_of(ws);
   if (a == std::string::npos) return {};
   return s.substr(a, s.find_last_not_of(ws) - a + 1);
 }
 }  // namespace
+
+namespace detail {
+
+bool take_token(GenerationResult& r, int64_t tok, const std::vector<int64_t>& eos, const GenerationOptions& opt,
+                const Tokenizer& tokenizer) {
+  if (opt.stop_at_eos && std::find(eos.begin(), eos.end(), tok) != eos.end()) {
+    r.stop_reason = "eos";
+    return true;
+  }
+  r.tokens.push_back(tok);
+  if (!opt.stop.empty()) {
+    const std::string text = tokenizer.decode(r.tokens);
+    for (const std::string& s : opt.stop)
+      if (!s.empty() && text.find(s) != std::string::npos) {
+        r.stop_reason = "stop";
+        return true;
+      }
+  }
+  if (static_cast<int64_t>(r.tokens.size()) >= opt.max_new_tokens) {
+    r.stop_reason = "length";
+    return true;
+  }
+  return false;
+}
+
+void finish(GenerationResult& r, const GenerationOptions& opt, const Tokenizer& tokenizer) {
+  if (r.stop_reason.empty()) r.stop_reason = "length";
+  std::string text = tokenizer.decode(r.tokens);
+  if (r.stop_reason == "stop")
+    for (const std::string& s : opt.stop)
+      if (const size_t at = text.find(s); !s.empty() && at != std::string::npos) text = text.substr(0, at);
+  r.text = strip_text(text);
+}
+
+}  // namespace detail
 
 ExpandedPrompt expand_image_slots(const std::vector<int64_t>& prompt, int64_t n_patches, int64_t image_token_id,
                                   int64_t lookup_id) {
@@ -43,11 +82,9 @@ ExpandedPrompt expand_image_slots(const std::vector<int64_t>& prompt, int64_t n_
   return e;
 }
 
-Generator::Generator(LlavaModel model, const Tokenizer& tokenizer, int64_t image_token_id, int64_t pad_id)
-    : model_(std::move(model)), tokenizer_(tokenizer), image_token_id_(image_token_id), pad_id_(pad_id) {}
 
-std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRequest>& batch, const GenerationOptions& opt,
-                                                  GenerationStats* stats) {
+std::vector<GenerationResult> Generator::generate_reference(const std::vector<GenerationRequest>& batch,
+                                                            const GenerationOptions& opt, GenerationStats* stats) {
   torch::NoGradGuard no_grad;
   const int64_t B = static_cast<int64_t>(batch.size());
   std::vector<GenerationResult> results(batch.size());
@@ -129,25 +166,9 @@ std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRe
       GenerationResult& r = results[active[i]];
       if (opt.keep_logits) step_logits[active[i]].push_back(logits[static_cast<int64_t>(i)].cpu());
       const int64_t tok = nx[i];
-      if (opt.stop_at_eos && std::find(eos.begin(), eos.end(), tok) != eos.end()) {
-        r.stop_reason = "eos";
-        continue;
-      }
-      r.tokens.push_back(tok);
-      ++decoded;
-      if (!opt.stop.empty()) {
-        const std::string text = tokenizer_.decode(r.tokens);
-        bool hit = false;
-        for (const std::string& s : opt.stop) hit = hit || (!s.empty() && text.find(s) != std::string::npos);
-        if (hit) {
-          r.stop_reason = "stop";
-          continue;
-        }
-      }
-      if (static_cast<int64_t>(r.tokens.size()) >= opt.max_new_tokens) {
-        r.stop_reason = "length";
-        continue;
-      }
+      const bool done = detail::take_token(r, tok, eos, opt, tokenizer_);
+      if (r.stop_reason != "eos") ++decoded;
+      if (done) continue;
       keep_rows.push_back(static_cast<int64_t>(i));
       keep_ids.push_back(tok);
       keep_pos.push_back(next_pos[active[i]]++);
@@ -167,12 +188,7 @@ std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRe
   }
   for (int64_t b = 0; b < B; ++b) {
     GenerationResult& r = results[b];
-    if (r.stop_reason.empty()) r.stop_reason = "length";
-    std::string text = tokenizer_.decode(r.tokens);
-    if (r.stop_reason == "stop")
-      for (const std::string& s : opt.stop)
-        if (const size_t at = text.find(s); !s.empty() && at != std::string::npos) text = text.substr(0, at);
-    r.text = strip(text);
+    detail::finish(r, opt, tokenizer_);
     if (opt.keep_logits && !step_logits[b].empty()) r.step_logits = at::stack(step_logits[b]);
   }
   if (stats) {

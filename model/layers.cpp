@@ -82,6 +82,20 @@ Rotary rotary_tables(const at::Tensor& positions, int64_t head_dim, double theta
   return {emb.cos(), emb.sin()};
 }
 
+RotaryTable::RotaryTable(int64_t capacity, int64_t head_dim, double theta, const at::TensorOptions& options) {
+  const at::Tensor positions = at::arange(capacity, options.dtype(at::kLong)).view({1, capacity});
+  const Rotary r = rotary_tables(positions, head_dim, theta);
+  cos = r.cos[0];  // (capacity, Dh)
+  sin = r.sin[0];
+}
+
+Rotary RotaryTable::lookup(const at::Tensor& positions) const {
+  TORCH_CHECK(positions.dim() == 2, "RotaryTable: positions must be (B, T)");
+  const int64_t B = positions.size(0), T = positions.size(1), Dh = cos.size(1);
+  const at::Tensor flat = positions.reshape({-1});
+  return {cos.index_select(0, flat).view({B, T, Dh}), sin.index_select(0, flat).view({B, T, Dh})};  // (B, T, Dh)
+}
+
 at::Tensor apply_rotary(const at::Tensor& x, const Rotary& r) {
   const int64_t half = x.size(-1) / 2;
   const at::Tensor cos = r.cos.unsqueeze(1).to(x.scalar_type());  // (B, 1, T, Dh)

@@ -74,6 +74,16 @@ struct Rotary {
 };
 Rotary rotary_tables(const at::Tensor& positions /* (B, T) int64 */, int64_t head_dim, double theta);
 
+// rotary_tables for positions [0, capacity) computed once; lookup() gathers rows, so a
+// decode step's tables are an index_select on the device instead of a recomputation.
+// Entry p equals rotary_tables at position p (same fp32 expression, elementwise).
+struct RotaryTable {
+  RotaryTable(int64_t capacity, int64_t head_dim, double theta, const at::TensorOptions& options);
+  Rotary lookup(const at::Tensor& positions /* (B, T) int64 on the table's device */) const;
+  int64_t capacity() const { return cos.size(0); }
+  at::Tensor cos, sin;  // (capacity, Dh) fp32
+};
+
 // x * cos + rotate_half(x) * sin for x (B, H, T, Dh); the tables broadcast over heads.
 at::Tensor apply_rotary(const at::Tensor& x, const Rotary& rotary);
 

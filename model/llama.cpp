@@ -21,6 +21,16 @@ void KvCache::select_rows(const at::Tensor& rows) {
   valid = valid.index_select(0, rows);
 }
 
+KvCache KvCache::first_rows(int64_t n) const {
+  TORCH_CHECK(n >= 1 && n <= valid.size(0), "KvCache::first_rows: ", n, " of ", valid.size(0), " rows");
+  KvCache c;
+  for (const auto& t : k) c.k.push_back(t.narrow(0, 0, n));
+  for (const auto& t : v) c.v.push_back(t.narrow(0, 0, n));
+  c.valid = valid.narrow(0, 0, n);
+  c.length = length;
+  return c;
+}
+
 at::Tensor step_mask(const at::Tensor& valid, int64_t start, int64_t n_new) {
   const int64_t S = start + n_new;
   TORCH_CHECK(valid.dim() == 2 && valid.size(1) >= S, "step_mask: valid must be (B, >= ", S, ")");
@@ -42,12 +52,22 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c) : config(c) {
   o_proj = register_module("o_proj", linear(c.n_heads * Dh, D));
 }
 
+namespace {
+struct Qkv {
+  at::Tensor q, k, v;  // (B, H, T, Dh), (B, Hkv, T, Dh), (B, Hkv, T, Dh)
+};
+Qkv project_qkv(LlamaAttentionImpl& a, const at::Tensor& x, const Rotary& rotary) {
+  const int64_t B = x.size(0), T = x.size(1), Dh = a.config.head_dim();
+  return {apply_rotary(a.q_proj->forward(x).view({B, T, a.config.n_heads, Dh}).transpose(1, 2), rotary),
+          apply_rotary(a.k_proj->forward(x).view({B, T, a.config.n_kv_heads, Dh}).transpose(1, 2), rotary),
+          a.v_proj->forward(x).view({B, T, a.config.n_kv_heads, Dh}).transpose(1, 2)};
+}
+}  // namespace
+
 at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask,
                                        at::Tensor* k_cache, at::Tensor* v_cache, int64_t start) {
   const int64_t B = x.size(0), T = x.size(1), Dh = config.head_dim();
-  const at::Tensor q = apply_rotary(q_proj->forward(x).view({B, T, config.n_heads, Dh}).transpose(1, 2), rotary);  // (B, H, T, Dh)
-  at::Tensor k = apply_rotary(k_proj->forward(x).view({B, T, config.n_kv_heads, Dh}).transpose(1, 2), rotary);  // (B, Hkv, T, Dh)
-  at::Tensor v = v_proj->forward(x).view({B, T, config.n_kv_heads, Dh}).transpose(1, 2);                        // (B, Hkv, T, Dh)
+  auto [q, k, v] = project_qkv(*this, x, rotary);
   if (k_cache != nullptr) {
     k_cache->narrow(2, start, T).copy_(k);
     v_cache->narrow(2, start, T).copy_(v);
@@ -56,6 +76,18 @@ at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const Rotary& rotary
   }
   const at::Tensor out = attention(q, k, v, mask);                             // (B, H, T, Dh)
   return o_proj->forward(out.transpose(1, 2).reshape({B, T, config.n_heads * Dh}));  // (B, T, D)
+}
+
+at::Tensor LlamaAttentionImpl::forward_step(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask,
+                                            at::Tensor& k_cache, at::Tensor& v_cache, const at::Tensor& slot,
+                                            int64_t attend) {
+  const int64_t B = x.size(0), Dh = config.head_dim();
+  TORCH_CHECK(x.size(1) == 1, "forward_step: one position per row, got ", x.size(1));
+  const auto [q, k, v] = project_qkv(*this, x, rotary);
+  k_cache.index_copy_(2, slot, k);  // (B, Hkv, S, Dh) <- (B, Hkv, 1, Dh) at the device-held slot
+  v_cache.index_copy_(2, slot, v);
+  const at::Tensor out = attention(q, k_cache.narrow(2, 0, attend), v_cache.narrow(2, 0, attend), mask);  // (B, H, 1, Dh)
+  return o_proj->forward(out.transpose(1, 2).reshape({B, 1, config.n_heads * Dh}));                     // (B, 1, D)
 }
 
 LlamaMlpImpl::LlamaMlpImpl(const LlamaConfig& c) {
@@ -83,6 +115,13 @@ at::Tensor LlamaDecoderLayerImpl::forward(const at::Tensor& x, const Rotary& rot
   return h + mlp->forward(post_attention_layernorm->forward(h));
 }
 
+at::Tensor LlamaDecoderLayerImpl::forward_step(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask,
+                                               at::Tensor& k_cache, at::Tensor& v_cache, const at::Tensor& slot,
+                                               int64_t attend) {
+  const at::Tensor h = x + self_attn->forward_step(input_layernorm->forward(x), rotary, mask, k_cache, v_cache, slot, attend);
+  return h + mlp->forward(post_attention_layernorm->forward(h));
+}
+
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c) : config(c) {
   embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
   layers = torch::nn::ModuleList();
@@ -95,7 +134,7 @@ LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c) : config(c) {
   norm = register_module("norm", RMSNorm(RMSNormOptions(c.hidden_size).eps(c.rms_norm_eps)));
 }
 
-at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const DecoderInputs& in, KvCache* cache) {
+at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const DecoderInputs& in, KvCache* cache, const Rotary* rotary_in) {
   TORCH_CHECK(embeds.dim() == 3 && embeds.size(2) == config.hidden_size, "LLaMA: embeds must be (B, T, ",
               config.hidden_size, "), got ", embeds.sizes());
   const int64_t B = embeds.size(0), T = embeds.size(1);
@@ -108,7 +147,7 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const DecoderInputs
   if (!mask.defined())
     mask = cache != nullptr ? step_mask(cache->valid, start, T)
                             : step_mask(at::ones({B, T}, embeds.options().dtype(at::kBool)), 0, T);
-  const Rotary rotary = rotary_tables(in.positions, config.head_dim(), config.rope_theta);
+  const Rotary rotary = rotary_in != nullptr ? *rotary_in : rotary_tables(in.positions, config.head_dim(), config.rope_theta);
   at::Tensor h = embeds;
   for (size_t l = 0; l < layer_ptrs_.size(); ++l) {
     at::Tensor* kc = cache != nullptr ? &cache->k[l] : nullptr;
@@ -129,6 +168,16 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const DecoderInputs
   }
   if (cache != nullptr) cache->length = start + T;
   return norm->forward(h);  // (B, T, D)
+}
+
+at::Tensor LlamaModelImpl::forward_step(const at::Tensor& embeds, const Rotary& rotary, const at::Tensor& mask,
+                                        KvCache& cache, const at::Tensor& slot, int64_t attend) {
+  TORCH_CHECK(embeds.dim() == 3 && embeds.size(1) == 1 && embeds.size(0) == cache.valid.size(0),
+              "LLaMA step: embeds must be (", cache.valid.size(0), ", 1, D), got ", embeds.sizes());
+  TORCH_CHECK(attend >= 1 && attend <= cache.capacity(), "LLaMA step: attends ", attend, " of ", cache.capacity(), " slots");
+  at::Tensor h = embeds;
+  for (size_t l = 0; l < layer_ptrs_.size(); ++l) h = layer_ptrs_[l]->forward_step(h, rotary, mask, cache.k[l], cache.v[l], slot, attend);
+  return norm->forward(h);  // (B, 1, D)
 }
 
 }  // namespace lnb::model

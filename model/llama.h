@@ -31,6 +31,12 @@ struct KvCache {
   int64_t capacity() const { return valid.size(1); }
   // Keeps rows `rows` (int64 indices) only: finished rows leave the batch.
   void select_rows(const at::Tensor& rows);
+  // Views of rows [0, n): writes through them land in this cache (a bucketed decoder's
+  // cache prefilled for fewer real rows).
+  KvCache first_rows(int64_t n) const;
+
+ private:
+  KvCache() = default;
 };
 
 class LlamaAttentionImpl : public torch::nn::Module {
@@ -40,6 +46,11 @@ class LlamaAttentionImpl : public torch::nn::Module {
   // `k_cache`/`v_cache` (B, Hkv, S, Dh) when given, and attends over slots [0, start + T).
   at::Tensor forward(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor* k_cache,
                      at::Tensor* v_cache, int64_t start);
+  // The static decode step (T == 1): this step's keys/values go to the slot held in
+  // `slot` ((1,) int64 on the device, so the step has fixed shapes and replays as a CUDA
+  // graph), and the query attends over slots [0, attend) under `mask` (B, 1, 1, attend).
+  at::Tensor forward_step(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor& k_cache,
+                          at::Tensor& v_cache, const at::Tensor& slot, int64_t attend);
   LlamaConfig config;
   AdaptableLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 };
@@ -58,6 +69,8 @@ class LlamaDecoderLayerImpl : public torch::nn::Module {
   explicit LlamaDecoderLayerImpl(const LlamaConfig& c);
   at::Tensor forward(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor* k_cache,
                      at::Tensor* v_cache, int64_t start);
+  at::Tensor forward_step(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor& k_cache,
+                          at::Tensor& v_cache, const at::Tensor& slot, int64_t attend);
   LlamaAttention self_attn{nullptr};
   LlamaMlp mlp{nullptr};
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
@@ -75,7 +88,13 @@ class LlamaModelImpl : public torch::nn::Module {
   explicit LlamaModelImpl(const LlamaConfig& c);
   // embeds (B, T, D) -> final-normed hidden states (B, T, D). With a cache, this step's
   // keys/values go to slots [cache->length, cache->length + T) and length advances.
-  at::Tensor forward(const at::Tensor& embeds, const DecoderInputs& in, KvCache* cache);
+  // rotary: precomputed tables for in.positions (RotaryTable::lookup); null = computed here.
+  at::Tensor forward(const at::Tensor& embeds, const DecoderInputs& in, KvCache* cache, const Rotary* rotary = nullptr);
+  // One static decode step over embeds (B, 1, D): keys/values to slot `slot` of every
+  // row, attention over slots [0, attend) under `mask` (B, 1, 1, attend); cache->length
+  // is the caller's. Returns final-normed hidden states (B, 1, D).
+  at::Tensor forward_step(const at::Tensor& embeds, const Rotary& rotary, const at::Tensor& mask, KvCache& cache,
+                          const at::Tensor& slot, int64_t attend);
   LlamaConfig config;
   // Training only (is_training(), grad mode on, no cache): each decoder layer keeps just
   // its input and recomputes its activations in backward (model/recompute.h).

@@ -7,66 +7,13 @@
 
 #include "model/generate.h"
 #include "model/llava.h"
+#include "tiny_llava.h"
 
 using namespace lnb::model;
 
 namespace {
 
-const std::string kTokenizer = LNB_TEST_DATA_DIR "/model/tokenizer.model";
-
-LlavaConfig tiny_config() {
-  LlavaConfig c;
-  c.vision.hidden_size = 16;
-  c.vision.intermediate_size = 32;
-  c.vision.n_layers = 2;
-  c.vision.n_heads = 2;
-  c.vision.image_size = 28;
-  c.vision.patch_size = 14;  // Np = 4
-  c.text.vocab_size = 402;
-  c.text.hidden_size = 32;
-  c.text.intermediate_size = 64;
-  c.text.n_layers = 2;
-  c.text.n_heads = 4;
-  c.text.n_kv_heads = 2;
-  c.text.rope_theta = 10000.0;
-  c.image_token_index = 400;
-  return c;
-}
-
-struct Fixture {
-  Fixture() : tok(kTokenizer) {
-    at::manual_seed(42);
-    model = LlavaModel(tiny_config());
-    torch::NoGradGuard ng;
-    for (auto& p : model->parameters()) p.normal_(0.0, 0.3);  // peaked logits: greedy is well defined
-    model->eval();
-  }
-  LlavaModel model{nullptr};
-  Tokenizer tok;
-};
-
-at::Tensor features(LlavaModel& m, int64_t seed) {
-  at::manual_seed(seed);
-  torch::NoGradGuard ng;
-  return m->vision_features(at::randn({1, 3, 28, 28}));  // (1, Np, Dv)
-}
-
-std::vector<GenerationRequest> mixed_requests(Fixture& f) {
-  const char* texts[] = {"USER: <image>\nWhat shape is in the picture? ASSISTANT:", "a red circle",
-                         "USER: <image>\nthere are three green triangles on the left of a yellow star ASSISTANT:",
-                         "Please provide a description of the picture.", "<image>", "USER: 12345 ASSISTANT: a",
-                         "A chat between a curious user and an artificial intelligence assistant. USER: <image>\nhi",
-                         "two blue squares"};
-  std::vector<GenerationRequest> r;
-  int64_t seed = 0;
-  for (const char* t : texts) {
-    GenerationRequest q;
-    q.prompt = f.tok.encode_with_image(t);
-    if (std::count(q.prompt.begin(), q.prompt.end(), kImageSlot) > 0) q.image_features = features(f.model, ++seed);
-    r.push_back(q);
-  }
-  return r;
-}
+using namespace lnb::model::test;
 
 TEST(Generate, KvCacheMatchesFullRecompute) {
   Fixture f;
