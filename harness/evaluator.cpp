@@ -20,6 +20,7 @@
 #include "model/chat_template.h"
 #include "model/generate.h"
 #include "model/image_preprocess.h"
+#include "model/prefix_cache.h"
 #include "model/safetensors.h"
 #include "training/checkpoint.h"
 #include "training/memory.h"
@@ -31,9 +32,6 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 namespace {
-
-constexpr int64_t kMemoryCacheBytes = int64_t{1} << 30;
-constexpr const char* kFeatureCacheVersion = "1";  // entries of another version are recomputed
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -135,49 +133,6 @@ std::string raw_bytes(const at::Tensor& t) {
 
 }  // namespace
 
-FeatureCache::FeatureCache(fs::path dir, std::string key) : dir_(std::move(dir)), key_(std::move(key)) {}
-
-at::Tensor FeatureCache::get(const fs::path& image, const std::function<at::Tensor()>& compute) {
-  auto known = image_sha_.find(image.string());  // each image file is hashed once per process
-  if (known == image_sha_.end()) known = image_sha_.emplace(image.string(), common::sha256_file(image).sha256).first;
-  const std::string& sha = known->second;
-  if (const auto it = memory_.find(sha); it != memory_.end()) {
-    ++hits_;
-    return it->second;
-  }
-  at::Tensor f;
-  const fs::path file = dir_.empty() ? fs::path() : dir_ / key_.substr(0, 16) / sha.substr(0, 2) / (sha + ".safetensors");
-  if (!file.empty() && fs::exists(file)) {
-    try {
-      const model::SafetensorsFile entry(file);
-      const auto& meta = entry.header().metadata;
-      const auto version = meta.find("lnbench.feature_cache"), key = meta.find("lnbench.vision_key");
-      if (version != meta.end() && version->second == kFeatureCacheVersion && key != meta.end() && key->second == key_) {
-        f = entry.tensor("features").clone();
-        ++disk_hits_;
-      }
-    } catch (const std::exception&) {
-      f = at::Tensor();  // a damaged entry is recomputed and rewritten
-    }
-  }
-  if (!f.defined()) {
-    ++misses_;
-    f = compute().detach().to(at::kCPU).contiguous();
-    if (!file.empty()) {
-      fs::create_directories(file.parent_path());
-      const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
-      model::save_safetensors(tmp, {{"features", f}},
-                              {{"format", "pt"}, {"lnbench.feature_cache", kFeatureCacheVersion}, {"lnbench.vision_key", key_}});
-      fs::rename(tmp, file);
-    }
-  }
-  if (memory_bytes_ + static_cast<int64_t>(f.nbytes()) <= kMemoryCacheBytes) {
-    memory_bytes_ += static_cast<int64_t>(f.nbytes());
-    memory_.emplace(sha, f);
-  }
-  return f;
-}
-
 std::string vision_key(const model::LoadedModel& m) {
   common::Sha256 h;
   h.update("lnbench.vision_features/1\n");
@@ -236,8 +191,12 @@ void move_aside(const fs::path& dir) {
 ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, const EvalProgress& progress) {
   // Answers are reused only under the same identity; rank 0 decides before anyone reads.
   common::Sha256 kh;
+  // The engine, prefix sharing and its budget change float rounding (not meaning): answers
+  // decoded under other settings are not mixed in.
   kh.update("lnbench.answers/1\n" + s_.identity + "\n" + s_.template_name + "\n" + std::to_string(s_.batch_size) + "\n" +
-            task.fingerprint() + "\n");
+            task.fingerprint() + "\nengine 2 prefix " +
+            (s_.prefix_sharing ? "on budget " + std::to_string(s_.prefix_cache_mb) : std::string("off")) +
+            (s_.fold_lora ? " lora folded" : "") + "\n");
   const std::string key = kh.hex_digest();
   const fs::path key_file = dir / "answers.key";
   if (dist_.is_main()) {
@@ -267,38 +226,95 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   const int64_t resumed = static_cast<int64_t>(answered.size());
   const model::ChatTemplate& tmpl = model::chat_template(s_.template_name);
   model::Generator gen(m_.model, *m_.tokenizer, m_.image_token_id, m_.pad_id);
+  gen.set_cuda_graphs(s_.cuda_graphs == "on" || (s_.cuda_graphs == "auto" && device.is_cuda()));
   auto render = [&](const tasks::Request& r) {
     std::vector<model::ChatTurn> turns;
     for (const tasks::Turn& t : r.turns) turns.push_back({t.user, t.assistant});
     return model::render_chat(tmpl, turns);
   };
-  auto features = [&](const tasks::Request& r) -> at::Tensor {
-    if (r.image.empty()) return at::Tensor();
-    const fs::path image = task.data_root() / r.image;
-    const at::Tensor f = cache_.get(image, [&] {
-      const at::Tensor px = model::preprocess_image(model::decode_image(image), m_.image).unsqueeze(0);
+  // Every prompt rendered and tokenized once: the prefix plan needs them all.
+  std::vector<std::string> prompts(reqs.size());
+  std::vector<std::vector<int64_t>> ids(reqs.size());
+  const auto& cfg = m_.config;
+  const int64_t Np = cfg.has_vision ? cfg.vision.n_patches() : 0;
+  std::vector<model::PrefixRequest> keys(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    prompts[i] = render(reqs[i]);
+    ids[i] = m_.tokenizer->encode_with_image(prompts[i]);
+    keys[i].prompt = ids[i];
+    if (!reqs[i].image.empty()) keys[i].image_keys = {reqs[i].image.string()};
+    keys[i].group = reqs[i].group;
+  }
+  model::PrefixPlan plan = model::plan_prefixes(keys, Np);
+  for (size_t i = 0; i < reqs.size(); ++i)  // bad input: a clear error before any work
+    if (plan.positions[i] + reqs[i].max_new_tokens > cfg.text.max_position_embeddings)
+      throw std::invalid_argument(task.data_root().string() + ": request '" + reqs[i].id + "' needs " +
+                                  std::to_string(plan.positions[i]) + " prompt positions + " +
+                                  std::to_string(reqs[i].max_new_tokens) + " new tokens, more than the model's context of " +
+                                  std::to_string(cfg.text.max_position_embeddings) + " (max_position_embeddings)");
+  const int64_t n_nodes_planned = static_cast<int64_t>(plan.nodes.size());
+  int64_t dropped = 0, planned_peak = 0;
+  if (!s_.prefix_sharing) {
+    plan.nodes.clear();
+    std::fill(plan.node_of.begin(), plan.node_of.end(), -1);
+  } else {
+    const int64_t elem = static_cast<int64_t>(m_.model->llm->embed_tokens->weight.element_size());
+    const int64_t per_position = cfg.text.n_layers * 2 * cfg.text.n_kv_heads * cfg.text.head_dim() * elem;
+    planned_peak = model::fit_prefix_budget(plan, batches, per_position, s_.prefix_cache_mb << 20, &dropped);
+    if (dropped > 0 && dist_.is_main())
+      std::cerr << "lnbench: " << task.name() << ": shared prefixes would need more than eval.prefix_cache_mb = "
+                << s_.prefix_cache_mb << " MiB; " << dropped << " of " << n_nodes_planned << " are computed per request instead\n";
+  }
+  model::PrefixStore store(plan);
+
+  auto batch_features = [&](const std::vector<size_t>& batch) {
+    std::vector<fs::path> images;
+    for (size_t i : batch)
+      if (!reqs[i].image.empty()) images.push_back(task.data_root() / reqs[i].image);
+    const std::vector<at::Tensor> f = cache_.get_many(images, s_.vision_batch, [&](const std::vector<fs::path>& todo) {
+      std::vector<at::Tensor> px;
+      for (const fs::path& image : todo) px.push_back(model::preprocess_image(model::decode_image(image), m_.image));
       torch::NoGradGuard ng;
       const at::Tensor p = m_.model->parameters().front();
-      return m_.model->vision_features(px.to(p.device(), p.scalar_type()))[0];
+      return m_.model->vision_features(at::stack(px).to(p.device(), p.scalar_type()));  // (n, Np, Dv)
     });
-    return f.to(device).unsqueeze(0);  // (1, Np, Dv)
+    std::vector<at::Tensor> out(batch.size());
+    for (size_t k = 0, j = 0; k < batch.size(); ++k)
+      if (!reqs[batch[k]].image.empty()) out[k] = f[j++].to(device).unsqueeze(0);  // (1, Np, Dv)
+    return out;
   };
-  auto decode = [&](const std::vector<size_t>& batch, const std::vector<std::string>& prompts,
-                    model::GenerationStats* stats) {
+  auto decode = [&](const std::vector<size_t>& batch, bool shared, model::GenerationStats* stats) {
+    const std::vector<at::Tensor> f = batch_features(batch);
     std::vector<model::GenerationRequest> gr;
-    for (size_t k = 0; k < batch.size(); ++k)
-      gr.push_back({m_.tokenizer->encode_with_image(prompts[k]), features(reqs[batch[k]])});
+    for (size_t k = 0; k < batch.size(); ++k) gr.push_back({ids[batch[k]], f[k], shared ? plan.node_of[batch[k]] : -1});
     model::GenerationOptions go;
     go.max_new_tokens = reqs[batch.front()].max_new_tokens;
     go.stop = reqs[batch.front()].stop;
     torch::NoGradGuard ng;
-    return gen.generate(gr, go, stats);
+    return gen.generate(gr, go, stats, shared ? &store : nullptr);
   };
 
   // This rank's batches; a batch with any answer missing is decoded whole, so every
   // answer comes from the same batch composition.
-  int64_t mine = 0, done_now = 0;
-  for (int64_t b = first; b < last; ++b) mine += static_cast<int64_t>(batches[static_cast<size_t>(b)].size());
+  auto pending = [&](const std::vector<size_t>& batch) {
+    return !std::all_of(batch.begin(), batch.end(), [&](size_t i) { return answered.count(reqs[i].id) > 0; });
+  };
+  int64_t mine = 0, done_now = 0, unshared_positions = 0, minimum_positions = 0;
+  std::set<int64_t> nodes_used;
+  for (int64_t b = first; b < last; ++b) {
+    const auto& batch = batches[static_cast<size_t>(b)];
+    mine += static_cast<int64_t>(batch.size());
+    if (!pending(batch)) continue;
+    int64_t longest = 0;
+    for (size_t i : batch) {
+      store.expect(i);
+      longest = std::max(longest, plan.positions[i]);
+      minimum_positions += plan.positions[i] - plan.prefix_positions(i);
+      for (int64_t n = plan.node_of[i]; n >= 0; n = plan.nodes[static_cast<size_t>(n)].parent) nodes_used.insert(n);
+    }
+    unshared_positions += longest * static_cast<int64_t>(batch.size());  // what one padded prefill per batch computes
+  }
+  for (int64_t n : nodes_used) minimum_positions += plan.segment_positions(n);
   int64_t done = 0;
   for (int64_t b = first; b < last; ++b)
     for (size_t i : batches[static_cast<size_t>(b)]) done += answered.count(reqs[i].id) ? 1 : 0;
@@ -307,15 +323,14 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
     AppendFile out(rank_file(dir, rank));
     for (int64_t b = first; b < last; ++b) {
       const auto& batch = batches[static_cast<size_t>(b)];
-      if (std::all_of(batch.begin(), batch.end(), [&](size_t i) { return answered.count(reqs[i].id) > 0; })) continue;
-      std::vector<std::string> prompts;
-      for (size_t i : batch) prompts.push_back(render(reqs[i]));
-      const auto results = decode(batch, prompts, &stats);
+      if (!pending(batch)) continue;
+      const auto results = decode(batch, true, &stats);
       for (size_t k = 0; k < batch.size(); ++k) {
+        store.done(batch[k]);
         const tasks::Request& r = reqs[batch[k]];
         if (answered.count(r.id)) continue;
-        out.append_synced(json({{"id", r.id}, {"prompt", prompts[k]}, {"answer", results[k].text}}).dump() + "\n");
-        answered[r.id] = {prompts[k], results[k].text};
+        out.append_synced(json({{"id", r.id}, {"prompt", prompts[batch[k]]}, {"answer", results[k].text}}).dump() + "\n");
+        answered[r.id] = {prompts[batch[k]], results[k].text};
         ++done, ++done_now;
       }
       if (progress && dist_.is_main()) progress(done, mine, seconds_since(t0));
@@ -326,7 +341,11 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   // Throughput and memory over all ranks.
   const std::vector<double> totals = dist_.sum_scalars(
       {static_cast<double>(done_now), static_cast<double>(stats.prefill_tokens), static_cast<double>(stats.decode_tokens),
-       stats.prefill_seconds, stats.decode_seconds, static_cast<double>(mem.peak_bytes)});
+       stats.prefill_seconds, stats.decode_seconds, static_cast<double>(mem.peak_bytes),
+       static_cast<double>(stats.prefix_computed), static_cast<double>(stats.prefix_reused), static_cast<double>(stats.padding),
+       static_cast<double>(unshared_positions), static_cast<double>(minimum_positions),
+       static_cast<double>(stats.decode_steps), static_cast<double>(stats.graph_replays),
+       static_cast<double>(store.counters().peak_bytes)});
   dist_.barrier();  // every rank's samples file is complete and synced
   ordered_json report = {{"schema", "lnbench.eval/1"}, {"task", std::string(task.name())}};
   if (!dist_.is_main()) return report;
@@ -345,7 +364,7 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   const int64_t k = std::min<int64_t>(s_.batch_check, static_cast<int64_t>(reqs.size()));
   for (int64_t j = 0; j < k; ++j) {
     const size_t i = static_cast<size_t>(j * static_cast<int64_t>(reqs.size()) / k);
-    const std::string single = decode({i}, {render(reqs[i])}, nullptr)[0].text;
+    const std::string single = decode({i}, false, nullptr)[0].text;  // batch 1, unshared: the slow twin
     if (single != answers[i].text)
       mismatches.push_back({{"id", reqs[i].id}, {"batched", answers[i].text}, {"batch_1", single}});
   }
@@ -372,6 +391,19 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   report["feature_cache"] = {{"key", cache_.key()}, {"memory_hits", cache_.hits() - hits0},
                              {"disk_hits", cache_.disk_hits() - disk0}, {"computed", cache_.misses() - miss0}};
   report["batch_check"] = {{"checked", k}, {"mismatches", mismatches}};
+  auto count = [&](size_t j) { return static_cast<int64_t>(totals[j]); };
+  report["prefill"] = {{"positions_computed", count(1)},
+                       {"prefix_positions_computed", count(6)},
+                       {"prefix_positions_reused", count(7)},
+                       {"padding_positions", count(8)},
+                       {"unshared_positions", count(9)},
+                       {"minimum_positions", count(10)}};
+  report["prefix_sharing"] = {{"enabled", s_.prefix_sharing},
+                              {"nodes", static_cast<int64_t>(plan.nodes.size())},
+                              {"nodes_dropped_for_memory", dropped},
+                              {"planned_peak_bytes", planned_peak},
+                              {"peak_bytes", count(13)}};
+  report["decode"] = {{"steps", count(11)}, {"cuda_graph_replays", count(12)}, {"cuda_graphs", gen.uses_cuda_graphs()}};
   common::write_file_atomic(dir / "eval.json", report.dump(2) + "\n");
   common::write_file_atomic(dir / "metrics.json", scores.metrics.dump(2) + "\n");  // last: marks the task done
   return report;

@@ -4,10 +4,16 @@
 //    (same settings per batch). Every answer is always decoded in the same batch, so a
 //    resumed run, or one sharded over N ranks (contiguous ranges of batches), gives the
 //    same answers as one uninterrupted process.
-//  - CLIP features are computed once per image, one image at a time, and kept in memory
-//    and on disk under a key of (vision weights, preprocessing, dtype, device type,
-//    image content): every strategy freezes the vision tower, so they are shared by
-//    tasks, strategies and nights.
+//  - CLIP features are computed once per image, the missing images of a batch through
+//    the tower together (at most vision_batch at a time), and kept in memory and on disk
+//    under a key of (vision weights, preprocessing, dtype, device type, image content):
+//    every strategy freezes the vision tower, so they are shared by tasks, strategies
+//    and nights.
+//  - Prompt prefixes are computed once (model/prefix_cache.h): the task-wide text
+//    prefix once per task and model/delta, each image's prefix once for all of its
+//    questions; each request prefills only its own suffix. The plan, and so every
+//    answer, depends only on the task, the settings and the batch plan, so resume and
+//    sharding stay exact. eval.json counts the prefill positions computed and reused.
 //  - Each answer is appended to samples.jsonl (rank k > 0: samples.rank<k>.jsonl) and
 //    fsync'd before the next; a restart skips answered requests. When all are answered,
 //    rank 0 scores them and atomically rewrites samples.jsonl (request order, scored),
@@ -24,6 +30,7 @@
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
+#include "harness/feature_cache.h"
 #include "model/loader.h"
 #include "tasks/task.h"
 #include "training/distributed.h"
@@ -32,32 +39,18 @@ namespace lnb::harness {
 
 struct EvalSettings {
   int64_t batch_size = 8;
-  int64_t batch_check = 4;              // requests re-decoded at batch 1 (rank 0)
+  int64_t batch_check = 4;              // requests re-decoded at batch 1, unshared (rank 0)
   std::filesystem::path feature_cache;  // empty: memory only
   std::string template_name = "vicuna_v1";
+  bool prefix_sharing = true;           // shared prompt prefixes (model/prefix_cache.h)
+  int64_t prefix_cache_mb = 4096;       // the most prefix KV alive at once; the plan shares less beyond it
+  int64_t vision_batch = 8;             // images through the vision tower together
+  bool fold_lora = true;                // the caller folded a LoRA delta into the weights (part of the answers' key)
+  std::string cuda_graphs = "auto";     // auto (= on for CUDA) | on | off
   // What the answers depend on besides the task and these settings (model and delta
   // fingerprints). A task folder answered under another identity is moved aside to
   // stale-<n>/ and redone, never silently resumed.
   std::string identity;
-};
-
-// Vision features by image content, in memory and (optionally) on disk.
-class FeatureCache {
- public:
-  FeatureCache(std::filesystem::path dir, std::string key);
-  const std::string& key() const { return key_; }
-  // The features of `image` (Np, Dv), computing and storing them on a miss.
-  at::Tensor get(const std::filesystem::path& image, const std::function<at::Tensor()>& compute);
-  int64_t hits() const { return hits_; }
-  int64_t disk_hits() const { return disk_hits_; }
-  int64_t misses() const { return misses_; }
-
- private:
-  std::filesystem::path dir_;
-  std::string key_;
-  std::map<std::string, at::Tensor> memory_;       // by image sha256
-  std::map<std::string, std::string> image_sha_;  // image path -> sha256
-  int64_t memory_bytes_ = 0, hits_ = 0, disk_hits_ = 0, misses_ = 0;
 };
 
 // sha256 of what vision features depend on: the vision tower's tensors, the feature

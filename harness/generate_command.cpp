@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cli.h"
+#include "harness/run_config.h"
 #include "harness/torch_command.h"
 #include "model/chat_template.h"
 #include "model/generate.h"
@@ -22,7 +23,7 @@ namespace lnb::harness {
 void register_generate(CLI::App& app, int& exit_code) {
   struct Args {
     std::string model, checkpoint, vision_tower, image, prompt, template_name = "vicuna_v1", dump_logits;
-    std::string dtype = "fp32", device = "cpu";
+    std::string dtype = "fp32", device = "cpu", cuda_graphs = "auto";
     int64_t max_new_tokens = 128;
     bool pad = false, json = false;
   };
@@ -38,6 +39,9 @@ void register_generate(CLI::App& app, int& exit_code) {
   cmd->add_option("--dump-logits", a.dump_logits, "Write prompt and step logits (fp32) to this safetensors file");
   cmd->add_option("--dtype", a.dtype, "fp32 (default) | bf16 | fp16");
   cmd->add_option("--device", a.device, "cpu (default) | cuda | cuda:N");
+  for (const OptionSpec& s : run_options())  // the evaluator's declaration, shared
+    if (s.key == "eval.cuda_graphs")
+      cmd->add_option("--cuda-graphs", a.cuda_graphs, option_help(s))->check(CLI::IsMember(s.choices));
   cmd->add_flag("--pad-to-square", a.pad, "LLaVA-1.5's image_aspect_ratio=pad (mean-colour square)");
   cmd->add_flag("--json", a.json, "One JSON object: text, tokens, stop reason, timings");
   cmd->callback([&exit_code] {
@@ -63,6 +67,7 @@ void register_generate(CLI::App& app, int& exit_code) {
         req.image_features = m.model->vision_features(px.to(lo.device, lo.dtype));
       }
       model::Generator gen(m.model, *m.tokenizer, m.image_token_id, m.pad_id);
+      gen.set_cuda_graphs(a.cuda_graphs == "on" || (a.cuda_graphs == "auto" && lo.device.is_cuda()));
       model::GenerationOptions opt;
       opt.max_new_tokens = a.max_new_tokens;
       opt.keep_logits = !a.dump_logits.empty();
@@ -80,7 +85,8 @@ void register_generate(CLI::App& app, int& exit_code) {
                                     {"stop_reason", r.stop_reason}, {"prompt_tokens", r.prompt_tokens},
                                     {"template", a.template_name}, {"prompt", text},
                                     {"load_seconds", load_s}, {"prefill_seconds", stats.prefill_seconds},
-                                    {"decode_seconds", stats.decode_seconds}, {"decode_tokens", stats.decode_tokens}};
+                                    {"decode_seconds", stats.decode_seconds}, {"decode_tokens", stats.decode_tokens},
+                                    {"decode_steps", stats.decode_steps}, {"cuda_graph_replays", stats.graph_replays}};
         std::cout << j.dump(2) << "\n";
       } else {
         std::cout << r.text << "\n";

@@ -71,49 +71,50 @@ void register_run(CLI::App& app, int& exit_code) {
 }
 
 void register_eval(CLI::App& app, int& exit_code) {
+  // Every setting but the four that name the inputs comes from the run config's option
+  // table (eval_command_options), so `eval` and `run` share declarations, defaults,
+  // validation and messages.
   struct Args {
-    std::string model, checkpoint, vision_tower, task, data, out, split, feature_cache, template_name = "vicuna_v1";
-    std::string dtype = "fp32", device = "cpu";
-    int64_t batch_size = 8, limit = 0, batch_check = 4;
+    std::string model, checkpoint, task, data, out;
+    std::map<std::string, std::string> flags;  // option key -> value given ("" = default)
     bool quiet = false;
   };
   static Args a;
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model (and checkpoint) on one task");
   cmd->add_option("--model", a.model, "Model folder (llava-hf, original LLaVA or LLaMA)")->required();
   cmd->add_option("--checkpoint", a.checkpoint, "A checkpoint from lnbench train/run applied on top");
-  cmd->add_option("--vision-tower", a.vision_tower, "CLIP folder for original LLaVA");
   cmd->add_option("--task", a.task, "mme | vqav2 | coco | flickr30k | pope")->required();
   cmd->add_option("--data", a.data, "The benchmark's official files (data root)")->required();
   cmd->add_option("--out", a.out, "Output folder: samples.jsonl, metrics.json, eval.json, submission/ (resumed)")->required();
-  cmd->add_option("--split", a.split, "Split ('' = the task's default)");
-  cmd->add_option("--limit", a.limit, "Evaluate at least this many requests, whole images (0 = all)");
-  cmd->add_option("--batch-size", a.batch_size, "Requests per generation batch (default 8)")->check(CLI::PositiveNumber);
-  cmd->add_option("--batch-check", a.batch_check, "Requests re-decoded at batch 1 (default 4)");
-  cmd->add_option("--feature-cache", a.feature_cache, "Vision-feature cache folder (default ~/.cache/lnbench/features; 'off')");
-  cmd->add_option("--template", a.template_name, "vicuna_v1 (default) | llava_llama_2 | plain");
-  cmd->add_option("--dtype", a.dtype, "fp32 (default) | bf16 | fp16");
-  cmd->add_option("--device", a.device, "cpu (default) | cuda | cuda:N");
+  for (const EvalFlag& f : eval_command_options()) cmd->add_option(f.flag, a.flags[f.spec->key], option_help(*f.spec));
   cmd->add_flag("--quiet", a.quiet, "No progress output");
   cmd->callback([&exit_code] {
     try {
+      // One model and one task as a run config, resolved and validated as `run` does.
+      const json file = {{"models", {{"model", {{"path", a.model}}}}}, {"tasks", {{a.task, {{"data", a.data}}}}}};
+      std::vector<std::string> sets;
+      for (const auto& [key, value] : a.flags) {
+        if (value.empty()) continue;
+        std::string k = key;
+        if (const size_t star = k.find('*'); star != std::string::npos)
+          k.replace(star, 1, k.rfind("tasks.", 0) == 0 ? a.task : std::string("model"));
+        sets.push_back(k + "=" + value);
+      }
+      const ordered_json cfg = resolve_run_config(file, sets, "lnbench eval", fs::current_path());
+      const ordered_json& mcfg = cfg["models"]["model"];
       training::install_counting_cpu_allocator();
       const training::DistEnv env = training::dist_env();
-      std::string device = a.device;
+      std::string device = cfg["device"].get<std::string>();
       if (env.world_size > 1 && device.rfind("cuda", 0) == 0) device = "cuda:" + std::to_string(env.local_rank);
       training::Dist dist(env, c10::Device(device));
-      std::unique_ptr<tasks::Task> task = tasks::make_task(a.task);
-      tasks::TaskOptions to;
-      to.split = a.split;
-      if (a.limit > 0) to.limit = a.limit;
-      task->load(a.data, to);
-      model::LoadedModel m = model::load_model(a.model, load_options(a.vision_tower, a.dtype, c10::Device(device)));
-      if (!a.checkpoint.empty()) training::apply_delta(m, a.checkpoint);
-      EvalSettings es;
-      es.batch_size = a.batch_size;
-      es.batch_check = a.batch_check;
-      es.feature_cache = a.feature_cache == "off" ? fs::path() : a.feature_cache.empty() ? default_feature_cache()
-                                                                                         : fs::path(a.feature_cache);
-      es.template_name = a.template_name;
+      std::unique_ptr<tasks::Task> task = load_task(a.task, cfg["tasks"][a.task]);
+      model::LoadedModel m = model::load_model(
+          a.model, load_options(mcfg["vision_tower"].get<std::string>(), cfg["dtype"].get<std::string>(), c10::Device(device)));
+      EvalSettings es = eval_settings(cfg, mcfg);
+      if (!a.checkpoint.empty()) {
+        training::apply_delta(m, a.checkpoint);
+        if (es.fold_lora) training::merge_lora(m.model);  // as `run` evaluates it (DeltaSwap)
+      }
       es.identity = answers_identity(a.model, a.checkpoint);
       Evaluator ev(m, dist, es);
       const Progress bar(a.quiet || !dist.is_main(), a.task, "eval_progress", "sample");
@@ -125,6 +126,9 @@ void register_eval(CLI::App& app, int& exit_code) {
         if (fs::exists(fs::path(a.out) / "metrics.json")) std::cout << common::read_file(fs::path(a.out) / "metrics.json");
       }
       exit_code = kExitOk;
+    } catch (const ConfigError& e) {
+      std::cerr << "lnbench eval: " << e.what() << "\n";
+      exit_code = kExitBadInput;
     } catch (const std::exception& e) {
       std::cerr << "lnbench eval: " << e.what() << "\n";
       exit_code = exit_code_for(e);

@@ -63,7 +63,16 @@ const std::vector<OptionSpec>& run_options() {
       opt("eval.batch_size", K::kInt, 8, "Requests per generation batch (grouped by image)", false, {}, 1),
       opt("eval.feature_cache", K::kPath, "",
        "Vision-feature cache folder ('' = $XDG_CACHE_HOME or ~/.cache, /lnbench/features; 'off' = none)"),
-      opt("eval.batch_check", K::kInt, 4, "Requests re-decoded at batch 1 per task (batch-invariance check)", false, {}, 0),
+      opt("eval.batch_check", K::kInt, 4, "Requests re-decoded at batch 1 without prefix sharing per task (batch-invariance check)", false, {}, 0),
+      opt("eval.prefix_sharing", K::kBool, true,
+          "Compute each shared prompt prefix once (the task's text prefix, each image's prefix) and prefill only each request's own suffix"),
+      opt("eval.prefix_cache_mb", K::kInt, 4096,
+          "Most MiB of shared-prefix keys/values alive at once; a plan above it shares less (answers stay exact)", false, {}, 1),
+      opt("eval.vision_batch", K::kInt, 8, "Images through the vision tower together", false, {}, 1),
+      opt("eval.fold_lora", K::kBool, true,
+          "Fold a LoRA delta into the weights while evaluating (no adapter GEMMs; the base is restored bit-exactly after)"),
+      opt("eval.cuda_graphs", K::kString, "auto", "Replay the decode step as a CUDA graph (auto = on for CUDA)", false,
+          {"auto", "on", "off"}),
   };
   return options;
 }
@@ -73,6 +82,32 @@ std::string flag_name(const std::string& key) {
   std::replace(f.begin(), f.end(), '.', '-');
   std::replace(f.begin(), f.end(), '_', '-');
   return f;
+}
+
+std::vector<EvalFlag> eval_command_options() {
+  std::vector<EvalFlag> out;
+  auto dashed = [](std::string s) {
+    std::replace(s.begin(), s.end(), '_', '-');
+    return "--" + s;
+  };
+  for (const OptionSpec& s : run_options()) {
+    const std::string& k = s.key;
+    if (k.rfind("eval.", 0) == 0) out.push_back({dashed(k.substr(5)), &s});
+    else if (k.rfind("tasks.*.", 0) == 0 && k != "tasks.*.data") out.push_back({dashed(k.substr(8)), &s});
+    else if (k.rfind("models.*.", 0) == 0 && k != "models.*.path") out.push_back({dashed(k.substr(9)), &s});
+    else if (k == "device" || k == "dtype") out.push_back({flag_name(k), &s});
+  }
+  return out;
+}
+
+std::string option_help(const OptionSpec& s) {
+  std::string help = s.help;
+  if (!s.choices.empty()) {
+    help += ": ";
+    for (size_t i = 0; i < s.choices.size(); ++i) help += (i ? " | " : "") + s.choices[i];
+  }
+  if (!s.required) help += " (default " + (s.fallback.is_string() ? s.fallback.get<std::string>() : s.fallback.dump()) + ")";
+  return help;
 }
 
 namespace {

@@ -40,6 +40,18 @@ const std::vector<OptionSpec>& run_options();
 // The CLI flag of a non-wildcard key: "--" + key with '.' and '_' as '-'.
 std::string flag_name(const std::string& key);
 
+// `lnbench eval`'s flags: the run config's eval.*, per-task (tasks.*.X but data) and
+// per-model (models.*.X but path) options and device/dtype, each with its flag
+// (--batch-size, --max-new-tokens, --template, ...). The command maps them back to keys.
+struct EvalFlag {
+  std::string flag;
+  const OptionSpec* spec;
+};
+std::vector<EvalFlag> eval_command_options();
+
+// An option's help with its choices and default, for --help.
+std::string option_help(const OptionSpec& s);
+
 // File config (may be null) + overrides ("key=value", applied in order) -> the resolved
 // config: every declared option present (defaults filled), kinds checked, paths
 // absolute, unknown keys rejected. `origin` names the file in messages; `base_dir`

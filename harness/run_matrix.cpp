@@ -112,6 +112,8 @@ ordered_json run_metadata() {
           {"sentencepiece", info.sentencepiece_version}};
 }
 
+}  // namespace
+
 std::unique_ptr<tasks::Task> load_task(const std::string& name, const ordered_json& t) {
   std::unique_ptr<tasks::Task> task = tasks::make_task(name);
   tasks::TaskOptions o;
@@ -121,6 +123,23 @@ std::unique_ptr<tasks::Task> load_task(const std::string& name, const ordered_js
   task->load(t["data"].get<std::string>(), o);
   return task;
 }
+
+EvalSettings eval_settings(const ordered_json& cfg, const ordered_json& mcfg) {
+  const ordered_json& e = cfg["eval"];
+  EvalSettings es;
+  es.batch_size = e["batch_size"].get<int64_t>();
+  es.batch_check = e["batch_check"].get<int64_t>();
+  es.feature_cache = feature_cache_dir(cfg);
+  es.prefix_sharing = e["prefix_sharing"].get<bool>();
+  es.prefix_cache_mb = e["prefix_cache_mb"].get<int64_t>();
+  es.vision_batch = e["vision_batch"].get<int64_t>();
+  es.cuda_graphs = e["cuda_graphs"].get<std::string>();
+  es.fold_lora = e["fold_lora"].get<bool>();
+  es.template_name = mcfg["template"].get<std::string>();
+  return es;
+}
+
+namespace {
 
 class MatrixRun {
  public:
@@ -259,14 +278,11 @@ class MatrixRun {
     phases_.push_back({{"phase", "load"}, {"model", mname}, {"seconds", seconds_since(t_load)},
                        {"peak_memory_bytes", training::read_memory(device_).peak_bytes}});
     if (!load_error.empty()) phases_.back()["error"] = load_error;
-    EvalSettings es;
-    es.batch_size = cfg_["eval"]["batch_size"].get<int64_t>();
-    es.batch_check = cfg_["eval"]["batch_check"].get<int64_t>();
-    es.feature_cache = feature_cache_dir(cfg_);
-    es.template_name = mcfg["template"].get<std::string>();
+    const EvalSettings es = eval_settings(cfg_, mcfg);
     std::unique_ptr<Evaluator> ev;
     std::unique_ptr<training::DeltaSwap> swap;
     if (m) ev = std::make_unique<Evaluator>(*m, dist_, es), swap = std::make_unique<training::DeltaSwap>(*m);
+    if (swap) swap->set_fold_lora(es.fold_lora);
     for (const auto& sj : cfg_["strategies"]) {
       const std::string strategy = sj.get<std::string>();
       std::string cell_error = trained.failed.count(strategy) ? trained.failed.at(strategy) : load_error;

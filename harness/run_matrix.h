@@ -3,10 +3,21 @@
 // exit code: 0, or 1 when any cell failed (each failure is recorded in run.json).
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include <nlohmann/json.hpp>
+
+#include "harness/evaluator.h"
+#include "tasks/task.h"
 
 namespace lnb::harness {
 
 int run_matrix(const nlohmann::ordered_json& config, bool quiet, bool verbose);
+
+// What `run` and `eval` share: a task loaded from its resolved tasks.NAME section, and the
+// evaluator settings from the resolved config and one resolved models.NAME section.
+std::unique_ptr<tasks::Task> load_task(const std::string& name, const nlohmann::ordered_json& task_config);
+EvalSettings eval_settings(const nlohmann::ordered_json& config, const nlohmann::ordered_json& model_config);
 
 }  // namespace lnb::harness

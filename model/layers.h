@@ -76,7 +76,8 @@ Rotary rotary_tables(const at::Tensor& positions /* (B, T) int64 */, int64_t hea
 
 // rotary_tables for positions [0, capacity) computed once; lookup() gathers rows, so a
 // decode step's tables are an index_select on the device instead of a recomputation.
-// Entry p equals rotary_tables at position p (same fp32 expression, elementwise).
+// Entry p is rotary_tables at position p: the same fp32 expression (cos/sin of a longer
+// tensor may round a last bit differently, so prefill and decode both read the table).
 struct RotaryTable {
   RotaryTable(int64_t capacity, int64_t head_dim, double theta, const at::TensorOptions& options);
   Rotary lookup(const at::Tensor& positions /* (B, T) int64 on the table's device */) const;

@@ -239,7 +239,17 @@ nlohmann::json DeltaSwap::apply(const fs::path& checkpoint) {
     if (const at::Tensor* p = params.find(*name)) saved_.emplace_back(*p, p->detach().clone());
   }
   try {
-    return apply_delta(m_, checkpoint);
+    nlohmann::json meta = apply_delta(m_, checkpoint);
+    if (fold_lora_)
+      for_each_layer(m_.model, [this](model::LlamaDecoderLayerImpl& layer) {
+        for (const char* t : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}) {
+          model::AdaptableLinearImpl* lin = block_linear(layer, t);
+          if (!lin->has_lora()) continue;
+          saved_.emplace_back(lin->weight, lin->weight.detach().to(at::TensorOptions().device(at::kCPU), /*non_blocking=*/false, /*copy=*/true));
+          lin->merge_lora();
+        }
+      });
+    return meta;
   } catch (...) {
     restore();
     throw;

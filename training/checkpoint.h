@@ -61,9 +61,13 @@ class DeltaSwap {
   DeltaSwap& operator=(const DeltaSwap&) = delete;
   nlohmann::json apply(const std::filesystem::path& checkpoint);  // restores a previous delta first
   void restore();
+  // Fold LoRA adapters into their weights on apply (evaluation: no adapter GEMMs per
+  // linear); restore() copies the saved base weights back, bit for bit.
+  void set_fold_lora(bool on) { fold_lora_ = on; }
 
  private:
   model::LoadedModel& m_;
+  bool fold_lora_ = false;
   std::vector<std::pair<at::Tensor, at::Tensor>> saved_;  // (parameter, its base value)
 };
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -165,6 +166,45 @@ TEST(RunConfig, DocsCarryTheGeneratedOptionTable) {
   s << in.rdbuf();
   EXPECT_NE(s.str().find(options_markdown()), std::string::npos)
       << "docs/run_config.md is stale: paste the output of `lnbench run --list-options`";
+}
+
+}  // namespace
+}  // namespace lnb::harness
+
+namespace lnb::harness {
+namespace {
+
+// `lnbench eval` takes its settings from the run config's declarations: every eval.* key,
+// every per-task key but the data root, every per-model key but the path, device and
+// dtype, each once, with the declaration's default in its help.
+TEST(RunConfig, EvalFlagsCoverTheRunConfigsEvalTaskAndModelOptions) {
+  std::set<std::string> keys, flags;
+  for (const EvalFlag& f : eval_command_options()) {
+    EXPECT_TRUE(flags.insert(f.flag).second) << "flag twice: " << f.flag;
+    keys.insert(f.spec->key);
+    EXPECT_NE(option_help(*f.spec).find("(default "), std::string::npos) << f.spec->key;
+  }
+  for (const OptionSpec& s : run_options()) {
+    const bool wanted = (s.key.rfind("eval.", 0) == 0) || (s.key.rfind("tasks.*.", 0) == 0 && s.key != "tasks.*.data") ||
+                        (s.key.rfind("models.*.", 0) == 0 && s.key != "models.*.path") || s.key == "device" ||
+                        s.key == "dtype";
+    EXPECT_EQ(keys.count(s.key), wanted ? 1u : 0u) << s.key;
+  }
+  for (const char* f : {"--batch-size", "--max-new-tokens", "--limit", "--split", "--template", "--vision-tower",
+                        "--feature-cache", "--prefix-sharing", "--prefix-cache-mb", "--vision-batch", "--cuda-graphs",
+                        "--batch-check", "--device", "--dtype"})
+    EXPECT_EQ(flags.count(f), 1u) << f;
+}
+
+TEST(RunConfig, EngineOptionsAreValidated) {
+  nlohmann::json c = minimal();
+  c["eval"] = {{"cuda_graphs", "sometimes"}};
+  EXPECT_NE(error_of(c).find("'eval.cuda_graphs': expected one of auto | on | off"), std::string::npos) << error_of(c);
+  c["eval"] = {{"prefix_cache_mb", 0}};
+  EXPECT_NE(error_of(c).find("'eval.prefix_cache_mb': expected a value >= 1"), std::string::npos) << error_of(c);
+  c["eval"] = {{"prefix_sharing", "yes"}};
+  EXPECT_NE(error_of(c).find("'eval.prefix_sharing': expected true or false"), std::string::npos) << error_of(c);
+  EXPECT_EQ(error_of(minimal(), {"eval.prefix_sharing=off", "eval.vision_batch=2"}), "");
 }
 
 }  // namespace

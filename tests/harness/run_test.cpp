@@ -74,8 +74,9 @@ std::map<std::string, std::string> metrics_files(const fs::path& run) {
 TEST(Run, MatrixWritesTheStoreReusesCheckpointsAndSwapsDeltasExactly) {
   const FixtureCopy bench;
   const fs::path d = temp_dir("lnb_run_matrix");
-  // base sits between two deltas: its answers prove the swap restored the base exactly.
-  const fs::path cfg = write_config(d, bench.root(), {"ln", "base", "lora"});
+  // base sits between two deltas: its answers prove the swap restored the base exactly,
+  // after a LoRA delta folded into the weights (eval.fold_lora).
+  const fs::path cfg = write_config(d, bench.root(), {"lora", "base", "ln"});
   Result r = run_lnbench("run " + cfg.string() + " --quiet");
   ASSERT_EQ(r.code, 0) << r.out;
   const fs::path run = d / "results" / "night";
@@ -102,9 +103,11 @@ TEST(Run, MatrixWritesTheStoreReusesCheckpointsAndSwapsDeltasExactly) {
   EXPECT_GT(tj["trainable_params"].get<int64_t>(), 0);
   EXPECT_EQ(tj["reused"], false);
 
-  // Standalone `lnbench eval` of the base and of the ln checkpoint gives the same answers.
+  // Standalone `lnbench eval` of the base and of the ln and lora checkpoints gives the same answers.
   const fs::path ln_ckpt = tj["checkpoint"].get<std::string>();
-  for (const auto& [strategy, extra] : std::map<std::string, std::string>{{"base", ""}, {"ln", " --checkpoint " + ln_ckpt.string()}}) {
+  const fs::path lora_ckpt = read_json(run / "tiny" / "lora" / "train.json")["checkpoint"].get<std::string>();
+  for (const auto& [strategy, extra] : std::map<std::string, std::string>{
+           {"base", ""}, {"ln", " --checkpoint " + ln_ckpt.string()}, {"lora", " --checkpoint " + lora_ckpt.string()}}) {
     const fs::path out = d / ("alone_" + strategy);
     r = run_lnbench("eval --model " + tiny_model().string() + extra + " --task pope --data " + (bench.root() / "pope").string() +
                     " --out " + out.string() + " --batch-size 4 --feature-cache off --quiet");
@@ -133,7 +136,8 @@ TEST(Run, MatrixWritesTheStoreReusesCheckpointsAndSwapsDeltasExactly) {
   // Another night (new run id): checkpoints reused by content, features read from disk.
   r = run_lnbench("run " + cfg.string() + " --quiet --run-id night2");
   ASSERT_EQ(r.code, 0) << r.out;
-  const json e2 = read_json(d / "results" / "night2" / "tiny" / "ln" / "pope" / "eval.json");
+  // The first cell of the night reads the features from disk; the later ones from memory.
+  const json e2 = read_json(d / "results" / "night2" / "tiny" / "lora" / "pope" / "eval.json");
   EXPECT_EQ(e2["feature_cache"]["computed"], 0) << e2.dump();
   EXPECT_GT(e2["feature_cache"]["disk_hits"].get<int64_t>(), 0) << e2.dump();
   EXPECT_EQ(read_json(d / "results" / "night2" / "tiny" / "lora" / "train.json")["reused"], true);
@@ -186,6 +190,50 @@ TEST(Run, AnswersFromAnotherIdentityAreMovedAsideNotResumed) {
   EXPECT_EQ(read_json(pope / "eval.json")["resumed"], 0);
   EXPECT_EQ(read_json(pope / "eval.json")["batch_size"], 3);
   EXPECT_TRUE(fs::exists(pope / "metrics.json"));
+  fs::remove_all(d);
+}
+
+// Prefix sharing through the whole command: the answers and metrics of the unshared
+// engine, each distinct prefix computed once and each request's own suffix once (the
+// minimum, up to padding), the engine settings from the run config's declarations.
+TEST(Eval, PrefixSharingGivesTheUnsharedAnswersAndCountsWhatItReused) {
+  const FixtureCopy bench;
+  const fs::path d = temp_dir("lnb_eval_prefix");
+  const std::string base = "eval --model " + tiny_model().string() + " --task pope --data " + (bench.root() / "pope").string() +
+                           " --batch-size 4 --feature-cache off --quiet --max-new-tokens 3";
+  Result r = run_lnbench(base + " --vision-batch 3 --out " + (d / "shared").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  // The slow twin: no sharing, and the vision tower one image at a time.
+  r = run_lnbench(base + " --prefix-sharing off --vision-batch 1 --out " + (d / "unshared").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(answers_of(d / "shared" / "samples.jsonl"), answers_of(d / "unshared" / "samples.jsonl"));
+  EXPECT_EQ(read_file(d / "shared" / "metrics.json"), read_file(d / "unshared" / "metrics.json"));
+  const json on = read_json(d / "shared" / "eval.json"), off = read_json(d / "unshared" / "eval.json");
+  const json& p = on["prefill"];
+  EXPECT_GT(p["prefix_positions_reused"].get<int64_t>(), 0) << on.dump();
+  EXPECT_EQ(p["positions_computed"].get<int64_t>() - p["padding_positions"].get<int64_t>(), p["minimum_positions"].get<int64_t>())
+      << on.dump();
+  EXPECT_LT(p["positions_computed"].get<int64_t>(), off["prefill"]["positions_computed"].get<int64_t>());
+  EXPECT_EQ(off["prefill"]["prefix_positions_reused"], 0);
+  EXPECT_EQ(off["prefill"]["positions_computed"], off["prefill"]["unshared_positions"]) << off.dump();
+  EXPECT_EQ(on["prefill"]["unshared_positions"], off["prefill"]["unshared_positions"]);
+  EXPECT_GT(on["prefix_sharing"]["nodes"].get<int64_t>(), 1);  // the task's text prefix and the images'
+  EXPECT_EQ(on["prefix_sharing"]["peak_bytes"].get<int64_t>() > 0, true);
+  EXPECT_EQ(on["feature_cache"]["computed"], 6);  // 6 images, each through the tower once, in batches
+  // --max-new-tokens reaches the task: at most 2 decode steps per batch of 4 (18 requests).
+  EXPECT_LE(on["decode"]["steps"].get<int64_t>(), 5 * 2) << on.dump();
+  EXPECT_EQ(on["decode"]["cuda_graphs"], false);
+  EXPECT_EQ(on["batch_check"]["checked"], 4);
+  EXPECT_EQ(on["batch_check"]["mismatches"].size(), 0u) << on.dump();  // batched+shared vs batch 1 unshared
+
+  // Bad settings: the run config's messages, exit 2; a context overflow names the request.
+  r = run_lnbench(base + " --prefix-cache-mb 0 --out " + (d / "bad").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("'eval.prefix_cache_mb': expected a value >= 1"), std::string::npos) << r.out;
+  r = run_lnbench("eval --model " + tiny_model().string() + " --task pope --data " + (bench.root() / "pope").string() +
+                  " --feature-cache off --quiet --max-new-tokens 5000 --out " + (d / "long").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("max_position_embeddings"), std::string::npos) << r.out;
   fs::remove_all(d);
 }
 
