@@ -99,6 +99,12 @@ void Generator::decode_step(DecodeBuffers& d, int64_t attend) {
 DecodeBuffers& Generator::buffers(int64_t rows, int64_t capacity, bool keep_logits) {
   const auto w = model_->llm->embed_tokens->weight.options();
   if (!uses_cuda_graphs()) {
+    // The last batch's buffers when they fit: slots past a row's valid ones hold finite
+    // leftovers that the mask gives weight exactly 0, so reuse changes no bit (and saves
+    // zeroing and faulting in a whole cache per batch).
+    if (pool_.size() == 1 && pool_[0]->rows == rows && pool_[0]->capacity >= capacity &&
+        pool_[0]->keep_logits == keep_logits && !pool_[0]->graph.captured())
+      return *pool_[0];
     pool_.clear();
     pool_.push_back(std::make_unique<DecodeBuffers>(model_->config.text, rows, capacity, w, keep_logits));
     return *pool_.back();

@@ -126,6 +126,22 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
                                           /*dropout_p=*/0.0, /*is_causal=*/false, scale);
 }
 
+at::Tensor attention_grouped(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask) {
+  check_qkv(q, k, v);
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), Dh = q.size(3), Hkv = k.size(1), S = k.size(2);
+  const int64_t n_rep = H / Hkv;
+  if (n_rep == 1) return attention(q, k, v, mask);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(Dh));
+  const at::Tensor qg = q.reshape({B, Hkv, n_rep * T, Dh});  // query head h = j * n_rep + r serves kv head j
+  std::optional<at::Tensor> m;
+  if (mask.defined()) {
+    TORCH_CHECK(mask.dim() == 4 && mask.size(1) == 1 && mask.size(2) == T, "attention_grouped: mask must be (B, 1, T, S)");
+    m = mask.unsqueeze(2).expand({mask.size(0), 1, n_rep, T, S}).reshape({mask.size(0), 1, n_rep * T, S});  // (B, 1, n_rep*T, S)
+  }
+  const at::Tensor out = at::scaled_dot_product_attention(qg, k, v, m, /*dropout_p=*/0.0, /*is_causal=*/false, scale);
+  return out.view({B, H, T, Dh});  // (B, Hkv, n_rep*T, Dh) -> (B, H, T, Dh)
+}
+
 at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask) {
   check_qkv(q, k, v);
   const int64_t n_rep = q.size(1) / k.size(1);

@@ -93,6 +93,12 @@ at::Tensor apply_rotary(const at::Tensor& x, const Rotary& rotary);
 // attend) or undefined. Returns (B, H, T, Dh). Uses SDPA with scale Dh^-0.5.
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask);
 
+// The same attention with GQA served by folding each key/value head's n_rep query heads
+// into its query rows, q (B, Hkv, n_rep*T, Dh), instead of copying the keys and values
+// n_rep times: the decode step reads the whole cache every step, and that copy was most
+// of its time. Same arguments and result as attention().
+at::Tensor attention_grouped(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask);
+
 // The slow reference for tests: explicit softmax(q k^T * scale + mask) v in fp64.
 at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask);
 

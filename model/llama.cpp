@@ -74,7 +74,9 @@ at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const Rotary& rotary
     k = k_cache->narrow(2, 0, start + T);  // (B, Hkv, S, Dh)
     v = v_cache->narrow(2, 0, start + T);
   }
-  const at::Tensor out = attention(q, k, v, mask);                             // (B, H, T, Dh)
+  // With a cache (inference) the keys are the whole cache: fold GQA into the queries
+  // rather than copy it. Training (no cache) keeps the copying form it was tested with.
+  const at::Tensor out = k_cache != nullptr ? attention_grouped(q, k, v, mask) : attention(q, k, v, mask);  // (B, H, T, Dh)
   return o_proj->forward(out.transpose(1, 2).reshape({B, T, config.n_heads * Dh}));  // (B, T, D)
 }
 
@@ -86,7 +88,7 @@ at::Tensor LlamaAttentionImpl::forward_step(const at::Tensor& x, const Rotary& r
   const auto [q, k, v] = project_qkv(*this, x, rotary);
   k_cache.index_copy_(2, slot, k);  // (B, Hkv, S, Dh) <- (B, Hkv, 1, Dh) at the device-held slot
   v_cache.index_copy_(2, slot, v);
-  const at::Tensor out = attention(q, k_cache.narrow(2, 0, attend), v_cache.narrow(2, 0, attend), mask);  // (B, H, 1, Dh)
+  const at::Tensor out = attention_grouped(q, k_cache.narrow(2, 0, attend), v_cache.narrow(2, 0, attend), mask);  // (B, H, 1, Dh)
   return o_proj->forward(out.transpose(1, 2).reshape({B, 1, config.n_heads * Dh}));                     // (B, 1, D)
 }
 

@@ -95,7 +95,8 @@ def main():
         "lnbench": {b: {"seconds": lnb[b]["total_seconds"], "tokens_per_s": n_new / lnb[b]["total_seconds"],
                         "prefill_tokens_per_s": lnb[b]["prefill_tokens"] / lnb[b]["prefill_seconds"],
                         "decode_tokens_per_s": lnb[b]["decode_tokens"] / lnb[b]["decode_seconds"],
-                        "identical_to_transformers_batch1": lnb[b]["tokens"] == ref} for b in ("1", "8")},
+                        "identical_to_transformers_batch1": lnb[b]["tokens"] == ref,
+                        "decode_step_ops": lnb[b].get("decode_step_ops")} for b in ("1", "8")},
     }
     summary["speedup_batch8"] = summary["lnbench"]["8"]["tokens_per_s"] / summary["transformers"]["8"]["tokens_per_s"]
     summary["speedup_batch1"] = summary["lnbench"]["1"]["tokens_per_s"] / summary["transformers"]["1"]["tokens_per_s"]

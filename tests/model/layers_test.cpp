@@ -1,5 +1,5 @@
 // Optimized blocks against slow references (STYLE.md rule 5): SDPA attention against
-// explicit fp64 softmax attention over shapes, GQA ratios and masks; RMSNorm against its
+// explicit fp64 softmax attention over shapes, GQA ratios and masks (copied and folded GQA); RMSNorm against its
 // formula; RoPE against a per-element rotation.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -24,8 +24,11 @@ TEST(Attention, SdpaMatchesNaiveReferenceOverShapesAndMasks) {
       const at::Tensor valid = at::rand({c.B, c.S}) > 0.3;
       mask = step_mask(valid, c.S - c.T, c.T);  // (B, 1, T, S), never an empty row
     }
-    EXPECT_LE(max_abs(attention(q, k, v, mask), attention_reference(q, k, v, mask)), 2e-5)
+    const at::Tensor want = attention_reference(q, k, v, mask);
+    EXPECT_LE(max_abs(attention(q, k, v, mask), want), 2e-5)
         << "B" << c.B << " H" << c.H << " Hkv" << c.Hkv << " T" << c.T << " S" << c.S;
+    EXPECT_LE(max_abs(attention_grouped(q, k, v, mask), want), 2e-5)  // GQA by folding query heads
+        << "grouped B" << c.B << " H" << c.H << " Hkv" << c.Hkv << " T" << c.T << " S" << c.S;
   }
 }
 
