@@ -24,6 +24,7 @@ Usage: compare_prefix.py --lnbench build/bin/lnbench [--questions 6] [--images 1
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -63,7 +64,7 @@ def run_lnbench(args, mdir, data, out, feats, env, extra):
     t0 = time.perf_counter()
     subprocess.run([args.lnbench, "eval", "--model", mdir, "--task", "pope", "--split", "random", "--data", data,
                     "--out", out, "--max-new-tokens", "3", "--batch-size", str(args.batch_size), "--feature-cache", feats,
-                    "--batch-check", "0", "--quiet"] + extra, check=True, env=env, stdout=subprocess.DEVNULL)
+                    "--batch-check", "0", "--quiet"] + shlex.split(args.lnbench_args) + extra, check=True, env=env, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - t0
     answers = {}
     with open(os.path.join(out, "samples.jsonl")) as f:
@@ -83,6 +84,7 @@ def main():
     ap.add_argument("--questions", type=int, default=6)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--skip-batched-peer", action="store_true")
+    ap.add_argument("--lnbench-args", default="", help="extra `lnbench eval` arguments, e.g. '--device cuda --dtype bf16'")
     ap.add_argument("--keep", help="build the workload in this folder and keep it (model, data, outputs)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
