@@ -74,7 +74,6 @@ class Evaluator {
   // writes samples.jsonl, metrics.json and eval.json. Returns eval.json's content
   // (rank 0; other ranks: their own counts). A task whose metrics.json exists is done.
   nlohmann::ordered_json evaluate(const tasks::Task& task, const std::filesystem::path& dir, const EvalProgress& progress);
-  FeatureCache& features() { return cache_; }
   void set_identity(std::string identity) { s_.identity = std::move(identity); }
 
  private:

@@ -70,14 +70,6 @@ void FeatureCache::insert(const std::string& sha, const at::Tensor& features) {
   }
 }
 
-at::Tensor FeatureCache::get(const fs::path& image, const std::function<at::Tensor()>& compute) {
-  const std::string sha = sha_of(image);
-  if (at::Tensor f = find(sha); f.defined()) return f;
-  const at::Tensor f = compute().detach().to(at::kCPU).contiguous();
-  insert(sha, f);
-  return f;
-}
-
 std::vector<at::Tensor> FeatureCache::get_many(const std::vector<fs::path>& images, int64_t chunk,
                                                const std::function<at::Tensor(const std::vector<fs::path>&)>& compute) {
   std::vector<at::Tensor> out(images.size());

@@ -20,8 +20,6 @@ class FeatureCache {
  public:
   FeatureCache(std::filesystem::path dir, std::string key);
   const std::string& key() const { return key_; }
-  // The features of `image` (Np, Dv), computing and storing them on a miss.
-  at::Tensor get(const std::filesystem::path& image, const std::function<at::Tensor()>& compute);
   // The features of each image; the misses are computed together, `compute` taking up to
   // `chunk` images at a time and returning (n, Np, Dv).
   std::vector<at::Tensor> get_many(const std::vector<std::filesystem::path>& images, int64_t chunk,
