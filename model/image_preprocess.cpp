@@ -1,6 +1,7 @@
 // See image_preprocess.h.
 #include "model/image_preprocess.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include "common/json_io.h"
 
 namespace lnb::model {
 
@@ -18,16 +20,18 @@ namespace {
 int read_size(const json& j, const char* key, const char* inner, int fallback, const std::string& file) {
   if (!j.contains(key)) return fallback;
   const json& v = j[key];
-  if (v.is_number_integer()) return v.get<int>();
-  if (v.is_object() && v.contains(inner) && v[inner].is_number_integer()) return v[inner].get<int>();
-  throw ImageError(file + ": field '" + key + "': expected an integer or {\"" + inner + "\": int}, got " + v.dump());
+  const json* n = v.is_number_integer() ? &v : (v.is_object() && v.contains(inner) && v[inner].is_number_integer() ? &v[inner] : nullptr);
+  if (n != nullptr && n->get<int64_t>() > 0 && n->get<int64_t>() <= 8192) return static_cast<int>(n->get<int64_t>());
+  throw ImageError(file + ": field '" + key + "': expected an integer from 1 to 8192 or {\"" + inner + "\": int}, got " +
+                   common::json_excerpt(v));
 }
 
 std::array<double, 3> read_triple(const json& j, const char* key, std::array<double, 3> fallback, const std::string& file) {
   if (!j.contains(key)) return fallback;
   const json& v = j[key];
-  if (!v.is_array() || v.size() != 3 || !v[0].is_number() || !v[1].is_number() || !v[2].is_number())
-    throw ImageError(file + ": field '" + key + "': expected 3 numbers, got " + v.dump());
+  if (!v.is_array() || v.size() != 3 || !v[0].is_number() || !v[1].is_number() || !v[2].is_number() ||
+      !std::isfinite(v[0].get<double>()) || !std::isfinite(v[1].get<double>()) || !std::isfinite(v[2].get<double>()))
+    throw ImageError(file + ": field '" + key + "': expected 3 finite numbers (R, G, B), got " + common::json_excerpt(v));
   return {v[0].get<double>(), v[1].get<double>(), v[2].get<double>()};
 }
 
@@ -51,25 +55,36 @@ ImageProcessorConfig load_image_processor(const std::filesystem::path& dir, int 
   ImageProcessorConfig c;
   c.shortest_edge = c.crop = image_size;
   const auto path = dir / "preprocessor_config.json";
-  std::ifstream in(path);
-  if (!in) return c;
-  std::stringstream s;
-  s << in.rdbuf();
+  if (!std::filesystem::exists(path)) return c;
   json j;
   try {
-    j = json::parse(s.str());
-  } catch (const json::exception& e) {
-    throw ImageError(path.string() + ": invalid JSON: " + e.what());
+    j = common::read_json(path.string());
+  } catch (const std::exception& e) {
+    throw ImageError(e.what());
   }
+  if (!j.is_object()) throw ImageError(path.string() + ": expected a JSON object, got " + common::json_excerpt(j));
   const std::string file = path.string();
+  // What lnbench implements is CLIP's pipeline: convert to RGB, resize the shortest edge
+  // with PIL's bicubic, centre-crop, rescale, normalize. A config that asks for another
+  // step is refused, never half-followed.
+  if (j.contains("resample") && j["resample"] != 3)
+    throw ImageError(file + ": field 'resample': expected 3 (PIL bicubic, the only filter lnbench implements), got " +
+                     common::json_excerpt(j["resample"]));
+  for (const char* flag : {"do_resize", "do_center_crop", "do_rescale", "do_normalize", "do_convert_rgb"})
+    if (j.contains(flag) && j[flag] != true)
+      throw ImageError(file + ": field '" + flag + "': expected true (lnbench always performs this step), got " +
+                       common::json_excerpt(j[flag]));
   c.shortest_edge = read_size(j, "size", "shortest_edge", c.shortest_edge, file);
   c.crop = read_size(j, "crop_size", "height", c.crop, file);
   if (j.contains("rescale_factor")) {
-    if (!j["rescale_factor"].is_number()) throw ImageError(file + ": field 'rescale_factor': expected a number");
+    if (!j["rescale_factor"].is_number() || !(j["rescale_factor"].get<double>() > 0) || !std::isfinite(j["rescale_factor"].get<double>()))
+      throw ImageError(file + ": field 'rescale_factor': expected a positive number, got " + common::json_excerpt(j["rescale_factor"]));
     c.rescale = j["rescale_factor"].get<double>();
   }
   c.mean = read_triple(j, "image_mean", c.mean, file);
   c.std = read_triple(j, "image_std", c.std, file);
+  for (double s : c.std)
+    if (!(s > 0)) throw ImageError(file + ": field 'image_std': expected positive values, got " + common::json_excerpt(j["image_std"]));
   if (c.shortest_edge <= 0 || c.crop <= 0 || c.crop > c.shortest_edge)
     throw ImageError(file + ": sizes: expected 0 < crop_size <= size, got size " + std::to_string(c.shortest_edge) +
                      " and crop_size " + std::to_string(c.crop));

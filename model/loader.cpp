@@ -10,6 +10,7 @@
 
 #include "model/layers.h"
 #include "model/safetensors.h"
+#include "model/tensor_table.h"
 
 namespace lnb::model {
 
@@ -89,7 +90,7 @@ void index_checkpoint(const SafetensorsCheckpoint& ckpt, const std::string& file
       continue;
     }
     if (name->empty()) continue;
-    const auto [it, fresh] = found.emplace(*name, Found{&ckpt, key, file});
+    const auto [it, fresh] = found.emplace(*name, Found{&ckpt, key, ckpt.file_of(key).string()});
     if (!fresh)
       throw ModelLoadError(file + ": tensor '" + key + "' and '" + it->second.key + "' (" + it->second.file +
                            ") both map to '" + *name + "'");
@@ -114,7 +115,38 @@ fs::path resolve_vision_tower(const fs::path& model_dir, const LlavaConfig& c, c
                        c.vision_tower + "' (nothing is downloaded; pass --vision-tower DIR)");
 }
 
+// Every tensor the config implies (tensor_table.h) must be in the checkpoint with its
+// shape, before a byte of the model is allocated: a config that disagrees with its
+// weights (10^9 layers, a wrong vocab_size) is an error naming the tensor, not an
+// allocation that aborts. The headers are mmap'd, so this reads no weights.
+void check_against_config(const LlavaConfig& c, const std::map<std::string, Found>& found, const fs::path& dir) {
+  std::vector<std::string> missing;
+  for (const TensorSpec& t : llava_tensors(c)) {
+    const auto it = found.find(t.name);
+    if (it == found.end()) {
+      missing.push_back(t.name);
+      continue;
+    }
+    const at::Tensor held = it->second.ckpt->tensor(it->second.key);
+    if (held.sizes() != at::IntArrayRef(t.shape))
+      throw ModelLoadError(it->second.file + ": tensor '" + it->second.key + "' has shape " + shape_str(held.sizes()) +
+                           ", expected " + shape_str(t.shape) + " for " + t.name + " from config.json");
+  }
+  if (!missing.empty())
+    throw ModelLoadError(dir.string() + ": checkpoint lacks " + list_some(missing) +
+                         " (check config.json: layer counts, tie_word_embeddings, mm_projector_type)");
+}
+
 }  // namespace
+
+void check_finite(const at::Tensor& t, const std::string& file, const std::string& name) {
+  if (!at::isFloatingType(t.scalar_type()) || at::isfinite(t).all().item<bool>()) return;
+  const int64_t n_nan = at::isnan(t).sum().item<int64_t>();
+  const int64_t n_bad = t.numel() - at::isfinite(t).sum().item<int64_t>();
+  throw ModelLoadError(file + ": tensor '" + name + "' holds " + std::to_string(n_bad) + " non-finite values (" +
+                       std::to_string(n_nan) + " NaN) of " + std::to_string(t.numel()) +
+                       " (expected finite weights; the file is damaged or the training diverged)");
+}
 
 std::optional<std::string> canonical_name(const std::string& key) {
   for (const char* p : kIgnoredPrefixes)
@@ -136,6 +168,7 @@ c10::ScalarType parse_dtype(const std::string& s) {
 
 LoadedModel load_model(const fs::path& dir, const LoadOptions& o) {
   LoadedModel out;
+  out.dir = dir;
   try {
     out.config = load_config(dir);
   } catch (const std::runtime_error& e) {
@@ -169,6 +202,7 @@ LoadedModel load_model(const fs::path& dir, const LoadOptions& o) {
   if (!unknown.empty())
     throw ModelLoadError("unexpected tensors that no LLaVA module owns: " + list_some(unknown) +
                          " (is the config's model_type right for this checkpoint?)");
+  check_against_config(c, found, dir);
 
   {
     // Built in the target dtype with the block linears uninitialised, then every
@@ -204,6 +238,7 @@ LoadedModel load_model(const fs::path& dir, const LoadOptions& o) {
       item.value().copy_(t);  // never alias the read-only mapping
     else
       item.value().set_data(t.to(o.device, o.dtype, /*non_blocking=*/false, /*copy=*/true));
+    check_finite(item.value(), it->second.file, it->second.key);  // on the device: one reduction per tensor
     used[item.key()] = true;
   }
   if (!missing.empty()) throw ModelLoadError(dir.string() + ": checkpoint lacks " + list_some(missing));
@@ -265,6 +300,7 @@ int64_t apply_checkpoint(LlavaModel& model, const fs::path& file_or_dir) {
     if (t.sizes() != p->sizes())
       throw ModelLoadError(file_or_dir.string() + ": tensor '" + key + "' has shape " + shape_str(t.sizes()) + ", expected " +
                            shape_str(p->sizes()));
+    check_finite(t, file_or_dir.string(), key);
     p->copy_(t);
     ++n;
   }

@@ -47,6 +47,7 @@ struct LoadedModel {
   int64_t image_token_id = kImageSlot;  // id at expanded image positions (HF) or kImageSlot (original)
   int64_t pad_id = 0;                   // id used for left padding (never attended)
   std::string hub_layout;               // which key layout was found, for --verbose and run.json
+  std::filesystem::path dir;            // the folder it was loaded from (its fingerprint is the identity)
 };
 
 // "fp32" | "bf16" | "fp16" as the CLI spells them; std::invalid_argument otherwise.
@@ -58,5 +59,9 @@ LoadedModel load_model(const std::filesystem::path& model_dir, const LoadOptions
 // model: every tensor must name a parameter of the same shape; parameters it lacks keep
 // their values. Returns the number of tensors applied.
 int64_t apply_checkpoint(LlavaModel& model, const std::filesystem::path& file_or_dir);
+
+// ModelLoadError naming the file, the tensor and the count when `t` (floating point)
+// holds a NaN or an infinity: a weight file that would answer with token 0.
+void check_finite(const at::Tensor& t, const std::string& file, const std::string& tensor_name);
 
 }  // namespace lnb::model

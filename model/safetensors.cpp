@@ -11,6 +11,8 @@
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
+#include "common/atomic_file.h"
+#include "common/json_io.h"
 
 namespace lnb::model {
 namespace {
@@ -111,19 +113,22 @@ SafetensorsCheckpoint::SafetensorsCheckpoint(const std::filesystem::path& file_o
   if (fs::is_regular_file(file_or_dir)) {
     shards.push_back(file_or_dir);
   } else if (fs::exists(index)) {
-    std::ifstream in(index);
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw SafetensorsError(index.string(), "", std::string("invalid JSON: ") + e.what());
+      j = common::read_json(index.string());
+    } catch (const std::exception& e) {
+      throw SafetensorsError(index.string(), "", e.what());
     }
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       throw SafetensorsError(index.string(), "", "expected an object 'weight_map' {tensor: shard file}");
     std::map<std::string, std::string> wanted;
     for (const auto& [name, f] : j["weight_map"].items()) {
       if (!f.is_string()) throw SafetensorsError(index.string(), name, "weight_map: expected a file name");
-      wanted[name] = f.get<std::string>();
+      const std::string shard = f.get<std::string>();
+      if (shard.empty() || shard == "." || shard == ".." || shard.find('/') != std::string::npos)
+        throw SafetensorsError(index.string(), name, "weight_map: expected a shard file name inside the model folder, got '" +
+                                                         shard.substr(0, 120) + "'");
+      wanted[name] = shard;
       if (std::find(shards.begin(), shards.end(), file_or_dir / f.get<std::string>()) == shards.end())
         shards.push_back(file_or_dir / f.get<std::string>());
     }
@@ -172,15 +177,10 @@ void save_safetensors(const std::filesystem::path& path, const std::vector<std::
     cpu.push_back(t.detach().to(at::kCPU).contiguous());
   }
   const std::string header = make_safetensors_header(infos, metadata);
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    for (const at::Tensor& t : cpu)
-      out.write(static_cast<const char*>(t.const_data_ptr()), static_cast<std::streamsize>(t.nbytes()));
-    if (!out) throw SafetensorsError(tmp.string(), "", "write failed");
-  }
-  std::filesystem::rename(tmp, path);
+  common::AtomicFile out(path);  // EnvironmentError naming the file on a full disk; PATH untouched
+  out.write(header);
+  for (const at::Tensor& t : cpu) out.write(t.const_data_ptr(), t.nbytes());
+  out.commit();
 }
 
 }  // namespace lnb::model

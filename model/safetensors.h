@@ -43,6 +43,11 @@ class SafetensorsCheckpoint {
   std::vector<std::string> names() const;
   bool contains(const std::string& name) const { return where_.count(name) > 0; }
   at::Tensor tensor(const std::string& name) const;
+  // The shard file that holds `name` (empty when none does), for messages.
+  std::filesystem::path file_of(const std::string& name) const {
+    const auto it = where_.find(name);
+    return it == where_.end() ? std::filesystem::path() : it->second->path();
+  }
 
  private:
   std::vector<std::unique_ptr<SafetensorsFile>> files_;

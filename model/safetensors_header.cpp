@@ -5,6 +5,7 @@
 #include <limits>
 
 #include <nlohmann/json.hpp>
+#include "common/json_io.h"
 
 namespace lnb::model {
 namespace {
@@ -57,8 +58,8 @@ SafetensorsHeader parse_safetensors_header(std::string_view prefix, uint64_t fil
   if (prefix.size() < 8 + n) throw SafetensorsError(file, "", "internal: header prefix too short");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(prefix.substr(8, n));
-  } catch (const nlohmann::json::exception& e) {
+    j = common::parse_json(std::string_view(prefix).substr(8, n), "header");
+  } catch (const std::exception& e) {
     throw SafetensorsError(file, "", std::string("header is not valid JSON: ") + e.what());
   }
   if (!j.is_object()) throw SafetensorsError(file, "", "header: expected a JSON object, got " + std::string(j.type_name()));

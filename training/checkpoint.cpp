@@ -11,8 +11,10 @@
 
 #include <ATen/ATen.h>
 
+#include "common/json_io.h"
 #include "common/file_io.h"
 #include "common/sha256.h"
+#include "model/fingerprint.h"
 #include "model/safetensors.h"
 
 namespace lnb::training {
@@ -50,34 +52,6 @@ std::string hf_path(const std::string& canonical, bool has_vision) {
 }
 
 }  // namespace
-
-std::string model_fingerprint(const fs::path& dir) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    if (e.is_regular_file() && (name == "config.json" || ends_with(name, ".safetensors"))) files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  // A 7B folder is 14 GB to hash, and a run asks for every strategy's checkpoint key, the
-  // trainer's meta.json and the evaluator's identity: digests are kept per process, keyed
-  // by each file's name, size and modification time.
-  std::string stamp = fs::absolute(dir).lexically_normal().string();
-  for (const fs::path& f : files)
-    stamp += '\n' + f.filename().string() + ' ' + std::to_string(fs::file_size(f)) + ' ' +
-             std::to_string(fs::last_write_time(f).time_since_epoch().count());
-  static std::mutex mutex;
-  static std::map<std::string, std::string> known;
-  {
-    const std::lock_guard<std::mutex> lock(mutex);
-    if (const auto it = known.find(stamp); it != known.end()) return it->second;
-  }
-  common::Sha256 h;
-  for (const fs::path& f : files) h.update(f.filename().string() + '\0' + common::sha256_file(f).sha256 + '\n');
-  const std::string digest = h.hex_digest();
-  const std::lock_guard<std::mutex> lock(mutex);
-  known[stamp] = digest;
-  return digest;
-}
 
 void inject_lora(model::LlavaModel& m, const LoraSpec& spec) {
   for (const std::string& t : spec.targets) (void)block_linear(*m->llm->layers->ptr<model::LlamaDecoderLayerImpl>(0), t);
@@ -184,30 +158,69 @@ void save_checkpoint(const fs::path& folder, model::LlavaModel& m, const nlohman
   fs::remove_all(old);
 }
 
-nlohmann::json apply_delta(model::LoadedModel& m, const fs::path& checkpoint) {
+nlohmann::json read_checkpoint_meta(const fs::path& checkpoint) {
+  if (!fs::is_directory(checkpoint)) return nullptr;  // a bare safetensors file carries no identity
+  const fs::path file = checkpoint / "meta.json";
+  if (!fs::exists(file)) return nullptr;
   nlohmann::json meta;
-  fs::path weights = checkpoint;
-  if (fs::is_directory(checkpoint)) {
-    if (fs::exists(checkpoint / "meta.json")) {
-      try {
-        meta = nlohmann::json::parse(common::read_file(checkpoint / "meta.json"));
-      } catch (const nlohmann::json::exception& e) {
-        throw model::ModelLoadError((checkpoint / "meta.json").string() + ": not valid JSON (" + e.what() + ")");
-      }
-    }
-    weights = checkpoint / "model.safetensors";
+  try {
+    meta = common::read_json(file.string());
+  } catch (const std::exception& e) {
+    throw model::ModelLoadError(e.what());
   }
+  auto bad = [&](const std::string& field, const std::string& expected, const nlohmann::json& got) {
+    return model::ModelLoadError(file.string() + ": field '" + field + "': expected " + expected + ", got " +
+                                 (got.is_null() ? std::string("none") : common::json_excerpt(got)));
+  };
+  if (!meta.is_object()) throw bad("", "a JSON object (lnbench.checkpoint/1)", meta);
+  const nlohmann::json schema = meta.value("schema", nlohmann::json());
+  if (schema != "lnbench.checkpoint/1") throw bad("schema", "\"lnbench.checkpoint/1\"", schema);
+  const nlohmann::json strategy = meta.value("strategy", nlohmann::json());
+  if (!strategy.is_string()) throw bad("strategy", "a strategy name", strategy);
+  try {
+    find_strategy(strategy.get<std::string>());
+  } catch (const std::exception&) {
+    std::string names;
+    for (const Strategy& s : builtin_strategies()) names += (names.empty() ? "" : ", ") + std::string(s.name);
+    throw bad("strategy", "one of " + names, strategy);
+  }
+  const nlohmann::json fp = meta.contains("base_model") && meta["base_model"].is_object()
+                                ? meta["base_model"].value("fingerprint", nlohmann::json()) : nlohmann::json();
+  if (!fp.is_string() || fp.get<std::string>().size() != 64) throw bad("base_model.fingerprint", "a sha256 hex digest", fp);
+  return meta;
+}
+
+void check_delta_base(const nlohmann::json& meta, const fs::path& checkpoint, const fs::path& model_dir,
+                      bool allow_mismatch) {
+  if (!meta.is_object() || model_dir.empty() || allow_mismatch) return;
+  const std::string theirs = meta["base_model"]["fingerprint"].get<std::string>();
+  const std::string ours = model::model_fingerprint(model_dir);
+  if (theirs == ours) return;
+  const std::string trained_on = meta["base_model"].value("path", std::string("?"));
+  throw model::ModelLoadError((checkpoint / "meta.json").string() + ": field 'base_model.fingerprint': expected " +
+                              ours.substr(0, 12) + "… (the base model " + model_dir.string() + "), got " +
+                              theirs.substr(0, 12) + "… (trained on " + trained_on +
+                              "): this delta was trained for another base model (hint: --allow-base-mismatch applies it anyway)");
+}
+
+nlohmann::json apply_delta(model::LoadedModel& m, const fs::path& checkpoint, bool allow_base_mismatch) {
+  const nlohmann::json meta = read_checkpoint_meta(checkpoint);
+  check_delta_base(meta, checkpoint, m.dir, allow_base_mismatch);
+  const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
   if (meta.is_object() && meta.contains("lora") && meta["lora"].is_object()) {
     const nlohmann::json& l = meta["lora"];
     LoraSpec spec;
-    try {
-      spec.rank = l.at("rank").get<int64_t>();
-      spec.alpha = l.at("alpha").get<double>();
-      spec.targets = l.at("targets").get<std::vector<std::string>>();
-    } catch (const nlohmann::json::exception& e) {
-      throw model::ModelLoadError((checkpoint / "meta.json").string() + ": field 'lora': expected {rank, alpha, targets} (" +
-                                  e.what() + ")");
-    }
+    const bool ok = l.contains("rank") && l["rank"].is_number_integer() && l["rank"].get<int64_t>() > 0 &&
+                    l["rank"].get<int64_t>() <= 65536 && l.contains("alpha") && l["alpha"].is_number() &&
+                    l.contains("targets") && l["targets"].is_array() && !l["targets"].empty() &&
+                    std::all_of(l["targets"].begin(), l["targets"].end(), [](const nlohmann::json& t) { return t.is_string(); });
+    if (!ok)
+      throw model::ModelLoadError((checkpoint / "meta.json").string() +
+                                  ": field 'lora': expected {rank: 1..65536, alpha: a number, targets: [names]}, got " +
+                                  common::json_excerpt(l));
+    spec.rank = l["rank"].get<int64_t>();
+    spec.alpha = l["alpha"].get<double>();
+    spec.targets = l["targets"].get<std::vector<std::string>>();
     spec.dropout = 0;  // inference
     inject_lora(m.model, spec);
   }
@@ -224,6 +237,7 @@ DeltaSwap::~DeltaSwap() {
 
 nlohmann::json DeltaSwap::apply(const fs::path& checkpoint) {
   restore();
+  check_delta_base(read_checkpoint_meta(checkpoint), checkpoint, m_.dir, allow_base_mismatch_);
   const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
   std::unique_ptr<model::SafetensorsCheckpoint> ckpt;
   try {
@@ -239,7 +253,7 @@ nlohmann::json DeltaSwap::apply(const fs::path& checkpoint) {
     if (const at::Tensor* p = params.find(*name)) saved_.emplace_back(*p, p->detach().clone());
   }
   try {
-    nlohmann::json meta = apply_delta(m_, checkpoint);
+    nlohmann::json meta = apply_delta(m_, checkpoint, allow_base_mismatch_);
     if (fold_lora_)
       for_each_layer(m_.model, [this](model::LlamaDecoderLayerImpl& layer) {
         for (const char* t : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}) {
@@ -267,12 +281,12 @@ void DeltaSwap::restore() {
 }
 
 void merge_checkpoint(const fs::path& base_dir, const fs::path& checkpoint, const fs::path& out_dir,
-                      const model::LoadOptions& load) {
+                      const model::LoadOptions& load, bool allow_base_mismatch) {
   model::LoadOptions o = load;
   o.load_tokenizer = false;
   o.checkpoint.clear();
   model::LoadedModel m = model::load_model(base_dir, o);
-  const nlohmann::json meta = apply_delta(m, checkpoint);
+  const nlohmann::json meta = apply_delta(m, checkpoint, allow_base_mismatch);
   merge_lora(m.model);
   const model::SafetensorsCheckpoint base(base_dir);
   auto params = m.model->named_parameters();

@@ -21,10 +21,6 @@
 
 namespace lnb::training {
 
-// sha256 over config.json and every *.safetensors file of a model folder (name + digest,
-// sorted): what meta.json records and what "the same base model" means.
-std::string model_fingerprint(const std::filesystem::path& model_dir);
-
 // Injects LoRA adapters into the LLaMA block linears named by `spec.targets`; the
 // vision tower is never touched. Initialization draws from the default generator.
 void inject_lora(model::LlavaModel& m, const LoraSpec& spec);
@@ -48,7 +44,18 @@ void write_peft_adapter(const std::filesystem::path& dir, model::LlavaModel& m, 
 
 // Applies a checkpoint folder (or a bare safetensors file) to a loaded model, injecting
 // the LoRA adapters its metadata describes first. Returns meta.json (null if absent).
-nlohmann::json apply_delta(model::LoadedModel& m, const std::filesystem::path& checkpoint);
+nlohmann::json apply_delta(model::LoadedModel& m, const std::filesystem::path& checkpoint,
+                           bool allow_base_mismatch = false);
+
+// meta.json of a checkpoint folder, validated (schema lnbench.checkpoint/1, a known
+// strategy, a base fingerprint); null for a bare safetensors file or a folder without
+// one. ModelLoadError names the file and the field.
+nlohmann::json read_checkpoint_meta(const std::filesystem::path& checkpoint);
+
+// ModelLoadError unless the delta's recorded base (meta.json base_model.fingerprint,
+// model/fingerprint.h) is the model folder's; says both and how to override.
+void check_delta_base(const nlohmann::json& meta, const std::filesystem::path& checkpoint,
+                      const std::filesystem::path& model_dir, bool allow_mismatch);
 
 // Several checkpoints evaluated one after another over one resident base model:
 // apply() keeps a copy of each base tensor the delta overwrites (LoRA adds adapters and
@@ -64,16 +71,19 @@ class DeltaSwap {
   // Fold LoRA adapters into their weights on apply (evaluation: no adapter GEMMs per
   // linear); restore() copies the saved base weights back, bit for bit.
   void set_fold_lora(bool on) { fold_lora_ = on; }
+  void set_allow_base_mismatch(bool on) { allow_base_mismatch_ = on; }
 
  private:
   model::LoadedModel& m_;
   bool fold_lora_ = false;
+  bool allow_base_mismatch_ = false;
   std::vector<std::pair<at::Tensor, at::Tensor>> saved_;  // (parameter, its base value)
 };
 
 // base + delta -> a full HF checkpoint in the base's own key layout (LoRA merged),
 // with the base's other files (config, tokenizer, preprocessor) copied.
 void merge_checkpoint(const std::filesystem::path& base_dir, const std::filesystem::path& checkpoint,
-                      const std::filesystem::path& out_dir, const model::LoadOptions& load = {});
+                      const std::filesystem::path& out_dir, const model::LoadOptions& load = {},
+                      bool allow_base_mismatch = false);
 
 }  // namespace lnb::training

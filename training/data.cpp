@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_io.h"
 #include "common/file_io.h"
 
 namespace lnb::training {
@@ -42,14 +43,14 @@ std::vector<Conversation> read_conversations(const std::filesystem::path& file) 
   std::string text;
   try {
     text = common::read_file(file);
-  } catch (const std::runtime_error& e) {
+  } catch (const std::exception& e) {
     throw TrainDataError(std::string(e.what()) + " (the training data file)");
   }
   nlohmann::json root;
   try {
-    root = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw TrainDataError(file.string() + ": not valid JSON (" + e.what() + ")");
+    root = common::parse_json(text, file.string());
+  } catch (const std::exception& e) {
+    throw TrainDataError(e.what());
   }
   if (!root.is_array())
     throw TrainDataError(file.string() + ": expected a JSON list of samples, found " + std::string(root.type_name()));

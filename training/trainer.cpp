@@ -4,6 +4,8 @@
 // clip, schedule, AdamW.
 #include "training/trainer.h"
 
+#include "model/fingerprint.h"
+
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -14,6 +16,7 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
+#include "common/json_io.h"
 #include "common/file_io.h"
 #include "model/chat_template.h"
 #include "model/image_preprocess.h"
@@ -138,7 +141,7 @@ void Trainer::load() {
   lo.device = device_;
   m_ = model::load_model(o_.model_dir, lo);
   if (!m_.tokenizer) throw std::invalid_argument(o_.model_dir.string() + ": training needs the model's tokenizer.model");
-  base_fingerprint_ = model_fingerprint(o_.model_dir);
+  base_fingerprint_ = model::model_fingerprint(o_.model_dir);
   if (!o_.init_checkpoint.empty()) apply_delta(m_, o_.init_checkpoint);
 }
 
@@ -247,8 +250,8 @@ bool Trainer::try_resume() {
   fs::path dir = ck;
   if (!fs::exists(dir / "trainer_state.json") && fs::exists(ck.string() + ".old/trainer_state.json")) dir = ck.string() + ".old";
   if (!o_.resume || !fs::exists(dir / "trainer_state.json")) return false;
-  const nlohmann::json st = nlohmann::json::parse(common::read_file(dir / "trainer_state.json"), nullptr, false);
-  if (st.is_discarded() || !st.contains("step") || !st.contains("options"))
+  const nlohmann::json st = common::read_json((dir / "trainer_state.json").string());
+  if (!st.is_object() || !st.contains("step") || !st.contains("options"))
     throw std::invalid_argument((dir / "trainer_state.json").string() + ": not a trainer state (fields step, options)");
   if (st["options"] != resume_key(o_, dist_.world_size()))
     throw std::invalid_argument((dir / "trainer_state.json").string() +

@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "model/fingerprint.h"
 #include "model/loader.h"
 #include "model/safetensors.h"
 #include "tests/training/train_fixture.h"
@@ -96,7 +97,7 @@ TEST(TrainData, BadInputNamesFileSampleAndField) {
   expect_error("[{\"id\": \"x\", \"image\": 3, \"conversations\": []}]", "image");
   expect_error("[{\"conversations\": [{\"from\": \"human\", \"value\": \"<image> q\"}, {\"from\": \"gpt\", \"value\": \"a\"}]}]",
                "no image");
-  expect_error("[1, 2", "not valid JSON");
+  expect_error("[1, 2", "expected valid JSON");
 }
 
 struct StrategyRun {
@@ -184,7 +185,7 @@ TEST(Trainer, CheckpointRoundTripRestoresTheTrainedModel) {
     model::LoadedModel m = model::load_model(test::tiny_model(), lo);
     const nlohmann::json meta = apply_delta(m, d / strategy / "checkpoint");
     EXPECT_EQ(meta["schema"], "lnbench.checkpoint/1");
-    EXPECT_EQ(meta["base_model"]["fingerprint"], model_fingerprint(test::tiny_model()));
+    EXPECT_EQ(meta["base_model"]["fingerprint"], model::model_fingerprint(test::tiny_model()));
     auto loaded = m.model->named_parameters();
     int64_t n = 0;
     for (const auto& item : r.trained->named_parameters()) {
