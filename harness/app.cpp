@@ -46,6 +46,9 @@ int run_app(CLI::App& app, int& exit_code, int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int cli_code = app.exit(e);  // prints help, the version or the error
     return cli_code == 0 ? kExitOk : kExitBadInput;  // a bad flag or value is bad input (2)
+  } catch (const common::EnvironmentError& e) {
+    std::cerr << "lnbench: error: " << e.what() << "\n";
+    return kExitFailure;
   } catch (const std::exception& e) {
     std::cerr << "lnbench: error: " << e.what() << "\n";
     return kExitBadInput;

@@ -5,8 +5,13 @@
 // (whose start-up alone costs ~0.5 s). Subcommands that need LibTorch live in the
 // plugin liblnbench_torch.so (harness/torch_plugin.cpp), which main() dlopens only
 // when such a subcommand (or --version) is asked for; the plugin builds the same app
-// with the torch subcommands filled in. Exit codes: 0 ok, 1 failure, 2 bad usage or
-// input, 3 a subcommand that is not built yet, 4 a regression (report --fail-on-regression).
+// with the torch subcommands filled in.
+//
+// Exit codes, the one definition (README "Exit codes" repeats it):
+//   0 ok · 1 the environment failed (disk full, a write refused, a device missing, a
+//   run that failed for a reason not in its input) · 2 bad usage or bad input (a file,
+//   a field, a flag) · 3 a subcommand that is not built · 4 a regression found by
+//   `report --fail-on-regression`. A signal never ends lnbench on bad input.
 #pragma once
 
 #include <iostream>
@@ -16,6 +21,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/errors.h"
 #include "tasks/data_error.h"
 
 namespace lnb::harness {
@@ -44,6 +50,9 @@ template <typename F>
 void guarded(int& exit_code, F&& body, const char* command = "lnbench score") {
   try {
     exit_code = body();
+  } catch (const common::EnvironmentError& e) {
+    std::cerr << command << ": " << e.what() << "\n";
+    exit_code = kExitFailure;
   } catch (const tasks::DataError& e) {
     std::cerr << command << ": " << e.what() << "\n";
     exit_code = kExitBadInput;

@@ -1,5 +1,7 @@
 #include "harness/evaluator.h"
 
+#include "model/fingerprint.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -15,6 +17,8 @@
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
+#include "common/errors.h"
+#include "common/json_io.h"
 #include "common/file_io.h"
 #include "common/sha256.h"
 #include "model/chat_template.h"
@@ -51,13 +55,15 @@ void read_answers(const fs::path& file, std::map<std::string, Answered>& out, bo
   while (pos < text.size()) {
     const size_t nl = text.find('\n', pos);
     if (nl == std::string::npos) break;  // torn: no newline yet
-    try {
-      const json j = json::parse(text.substr(pos, nl - pos));
-      out[j.at("id").get<std::string>()] = {j.value("prompt", ""), j.at("answer").get<std::string>()};
-    } catch (const json::exception& e) {
-      throw std::runtime_error(file.string() + ": line at byte " + std::to_string(pos) +
-                               " is not a samples record {id, prompt, answer} (" + e.what() + ")");
-    }
+    const long line = static_cast<long>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n')) + 1;
+    const json j = common::parse_json(std::string_view(text).substr(pos, nl - pos), file.string(), line);
+    for (const char* field : {"id", "answer"})
+      if (!j.is_object() || !j.contains(field) || !j[field].is_string())
+        throw common::InputError({file.string(), line, field, "a samples record {id, prompt, answer} with a string here",
+                                  j.is_object() && j.contains(field) ? common::json_excerpt(j[field]) : "none",
+                                  "a damaged samples file: move it aside and the task is evaluated again"});
+    const std::string prompt = j.contains("prompt") && j["prompt"].is_string() ? j["prompt"].get<std::string>() : "";
+    out[j["id"].get<std::string>()] = {prompt, j["answer"].get<std::string>()};
     pos = nl + 1;
     good_end = pos;
   }
@@ -68,7 +74,7 @@ class AppendFile {
  public:
   explicit AppendFile(const fs::path& p) : path_(p) {
     fd_ = ::open(p.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw std::runtime_error(p.string() + ": cannot open for appending: " + std::strerror(errno));
+    if (fd_ < 0) common::throw_errno(p.string(), "cannot open for appending", errno);
   }
   ~AppendFile() {
     if (fd_ >= 0) ::close(fd_);
@@ -80,10 +86,10 @@ class AppendFile {
     while (done < line.size()) {
       const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw std::runtime_error(path_.string() + ": write failed: " + std::strerror(errno));
+      if (n < 0) common::throw_errno(path_.string(), "write failed", errno);
       done += static_cast<size_t>(n);
     }
-    if (::fsync(fd_) != 0) throw std::runtime_error(path_.string() + ": fsync failed: " + std::strerror(errno));
+    if (::fsync(fd_) != 0) common::throw_errno(path_.string(), "fsync failed", errno);
   }
 
  private:
@@ -160,7 +166,7 @@ fs::path default_feature_cache() {
 }
 
 std::string answers_identity(const fs::path& model_dir, const fs::path& checkpoint) {
-  const std::string base = training::model_fingerprint(model_dir);  // memoised there
+  const std::string base = model::model_fingerprint(model_dir);  // memoised there
   if (checkpoint.empty()) return base + " base";
   const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
   return base + " delta " + common::sha256_file(weights).sha256;
@@ -212,7 +218,7 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
     return done;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const int64_t hits0 = cache_.hits(), disk0 = cache_.disk_hits(), miss0 = cache_.misses();
+  const int64_t hits0 = cache_.hits(), disk0 = cache_.disk_hits(), miss0 = cache_.misses(), rejected0 = cache_.rejected();
   const c10::Device device = m_.model->parameters().begin()->device();
   training::reset_peak_memory(device);
   const std::vector<tasks::Request>& reqs = task.requests();
@@ -389,7 +395,8 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   report["peak_eval_memory_bytes"] = static_cast<int64_t>(totals[5] / world);  // mean over ranks
   report["memory_source"] = mem.source;
   report["feature_cache"] = {{"key", cache_.key()}, {"memory_hits", cache_.hits() - hits0},
-                             {"disk_hits", cache_.disk_hits() - disk0}, {"computed", cache_.misses() - miss0}};
+                             {"disk_hits", cache_.disk_hits() - disk0}, {"computed", cache_.misses() - miss0},
+                             {"rejected_and_recomputed", cache_.rejected() - rejected0}};
   report["batch_check"] = {{"checked", k}, {"mismatches", mismatches}};
   auto count = [&](size_t j) { return static_cast<int64_t>(totals[j]); };
   report["prefill"] = {{"positions_computed", count(1)},

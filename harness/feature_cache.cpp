@@ -42,6 +42,13 @@ at::Tensor FeatureCache::find(const std::string& sha) {
     const auto version = meta.find("lnbench.feature_cache"), key = meta.find("lnbench.vision_key");
     if (version != meta.end() && version->second == kFeatureCacheVersion && key != meta.end() && key->second == key_) {
       at::Tensor f = entry.tensor("features").clone();
+      const bool whole = f.dim() == 2 && at::isFloatingType(f.scalar_type()) &&
+                         (shape_.empty() || f.sizes() == at::IntArrayRef(shape_)) && at::isfinite(f).all().item<bool>();
+      if (!whole) {
+        ++rejected_;
+        return {};
+      }
+      if (shape_.empty()) shape_ = f.sizes().vec();
       ++disk_hits_;
       if (memory_bytes_ + static_cast<int64_t>(f.nbytes()) <= kMemoryCacheBytes) {
         memory_bytes_ += static_cast<int64_t>(f.nbytes());
@@ -50,8 +57,10 @@ at::Tensor FeatureCache::find(const std::string& sha) {
       return f;
     }
   } catch (const std::exception&) {
+    ++rejected_;
+    return {};  // a damaged entry is recomputed and rewritten
   }
-  return {};  // a damaged or foreign entry is recomputed and rewritten
+  return {};  // a foreign entry (other version or key) is recomputed and rewritten
 }
 
 void FeatureCache::insert(const std::string& sha, const at::Tensor& features) {
@@ -59,10 +68,8 @@ void FeatureCache::insert(const std::string& sha, const at::Tensor& features) {
   const at::Tensor f = features.detach().to(at::kCPU).contiguous();
   if (const fs::path file = entry_file(sha); !file.empty()) {
     fs::create_directories(file.parent_path());
-    const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
-    model::save_safetensors(tmp, {{"features", f}},
+    model::save_safetensors(file, {{"features", f}},  // atomic: a reader sees the old entry or the new one
                             {{"format", "pt"}, {"lnbench.feature_cache", kFeatureCacheVersion}, {"lnbench.vision_key", key_}});
-    fs::rename(tmp, file);
   }
   if (memory_bytes_ + static_cast<int64_t>(f.nbytes()) <= kMemoryCacheBytes) {
     memory_bytes_ += static_cast<int64_t>(f.nbytes());
@@ -93,6 +100,7 @@ std::vector<at::Tensor> FeatureCache::get_many(const std::vector<fs::path>& imag
     const at::Tensor f = compute({paths.begin() + static_cast<std::ptrdiff_t>(s), paths.begin() + static_cast<std::ptrdiff_t>(e)})
                              .detach().to(at::kCPU);  // (n, Np, Dv)
     TORCH_CHECK(f.size(0) == static_cast<int64_t>(e - s), "vision batch: ", f.size(0), " features for ", e - s, " images");
+    if (shape_.empty() && f.size(0) > 0) shape_ = f[0].sizes().vec();
     for (size_t j = s; j < e; ++j) {
       const at::Tensor one = f[static_cast<int64_t>(j - s)].contiguous();
       insert(order[j], one);

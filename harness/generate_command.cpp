@@ -25,7 +25,7 @@ void register_generate(CLI::App& app, int& exit_code) {
     std::string model, checkpoint, vision_tower, image, prompt, template_name = "vicuna_v1", dump_logits;
     std::string dtype = "fp32", device = "cpu", cuda_graphs = "auto";
     int64_t max_new_tokens = 128;
-    bool pad = false, json = false;
+    bool pad = false, json = false, allow_base_mismatch = false;
   };
   static Args a;
   CLI::App* cmd = app.add_subcommand("generate", "Greedy generation for one image and prompt");
@@ -44,12 +44,14 @@ void register_generate(CLI::App& app, int& exit_code) {
       cmd->add_option("--cuda-graphs", a.cuda_graphs, option_help(s))->check(CLI::IsMember(s.choices));
   cmd->add_flag("--pad-to-square", a.pad, "LLaVA-1.5's image_aspect_ratio=pad (mean-colour square)");
   cmd->add_flag("--json", a.json, "One JSON object: text, tokens, stop reason, timings");
+  cmd->add_flag("--allow-base-mismatch", a.allow_base_mismatch,
+                "Apply a --checkpoint whose meta.json names another base model (refused by default)");
   cmd->callback([&exit_code] {
     try {
       const model::LoadOptions lo = load_options(a.vision_tower, a.dtype, c10::Device(a.device));
       const auto t0 = std::chrono::steady_clock::now();
       model::LoadedModel m = model::load_model(a.model, lo);
-      if (!a.checkpoint.empty()) training::apply_delta(m, a.checkpoint);  // LoRA adapters injected as meta.json says
+      if (!a.checkpoint.empty()) training::apply_delta(m, a.checkpoint, a.allow_base_mismatch);  // LoRA adapters injected as meta.json says
       const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::string user = a.prompt;
       if (!a.image.empty() && user.find("<image>") == std::string::npos) user = "<image>\n" + user;
@@ -58,6 +60,12 @@ void register_generate(CLI::App& app, int& exit_code) {
       const std::string text = model::render_chat(model::chat_template(a.template_name), {{user, std::nullopt}});
       model::GenerationRequest req;
       req.prompt = m.tokenizer->encode_with_image(text);
+      const int64_t context = m.config.text.max_position_embeddings;
+      if (a.max_new_tokens > context - static_cast<int64_t>(req.prompt.size()))
+        throw std::invalid_argument("--max-new-tokens " + std::to_string(a.max_new_tokens) + ": expected at most " +
+                                    std::to_string(context - static_cast<int64_t>(req.prompt.size())) +
+                                    " (the model's max_position_embeddings " + std::to_string(context) + " minus the " +
+                                    std::to_string(req.prompt.size()) + "-token prompt)");
       if (!a.image.empty()) {
         if (!m.config.has_vision) throw std::invalid_argument(a.model + ": a plain LLaMA model cannot take --image");
         model::ImageProcessorConfig ip = m.image;
@@ -93,8 +101,8 @@ void register_generate(CLI::App& app, int& exit_code) {
       }
       exit_code = kExitOk;
     } catch (const std::exception& e) {
-      std::cerr << "lnbench generate: " << e.what() << "\n";
-      exit_code = kExitBadInput;
+      std::cerr << "lnbench generate: " << error_text(e) << "\n";
+      exit_code = exit_code_for(e);
     }
   });
 }

@@ -33,6 +33,9 @@ void register_report(CLI::App& app, int& exit_code) {
     } catch (const reports::StoreError& e) {
       std::cerr << "lnbench report: " << e.what() << "\n";
       exit_code = kExitBadInput;
+    } catch (const common::EnvironmentError& e) {  // the report could not be written
+      std::cerr << "lnbench report: " << e.what() << "\n";
+      exit_code = kExitFailure;
     }
   });
 }

@@ -64,8 +64,8 @@ void register_run(CLI::App& app, int& exit_code) {
       std::cerr << "lnbench run: " << e.what() << "\n";
       exit_code = kExitBadInput;
     } catch (const std::exception& e) {
-      std::cerr << "lnbench run: " << e.what() << "\n";
-      exit_code = kExitFailure;
+      std::cerr << "lnbench run: " << error_text(e) << "\n";
+      exit_code = exit_code_for(e);
     }
   });
 }
@@ -77,7 +77,7 @@ void register_eval(CLI::App& app, int& exit_code) {
   struct Args {
     std::string model, checkpoint, task, data, out;
     std::map<std::string, std::string> flags;  // option key -> value given ("" = default)
-    bool quiet = false;
+    bool quiet = false, allow_base_mismatch = false;
   };
   static Args a;
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model (and checkpoint) on one task");
@@ -88,6 +88,8 @@ void register_eval(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", a.out, "Output folder: samples.jsonl, metrics.json, eval.json, submission/ (resumed)")->required();
   for (const EvalFlag& f : eval_command_options()) cmd->add_option(f.flag, a.flags[f.spec->key], option_help(*f.spec));
   cmd->add_flag("--quiet", a.quiet, "No progress output");
+  cmd->add_flag("--allow-base-mismatch", a.allow_base_mismatch,
+                "Apply a --checkpoint whose meta.json names another base model (refused by default)");
   cmd->callback([&exit_code] {
     try {
       // One model and one task as a run config, resolved and validated as `run` does.
@@ -112,7 +114,7 @@ void register_eval(CLI::App& app, int& exit_code) {
           a.model, load_options(mcfg["vision_tower"].get<std::string>(), cfg["dtype"].get<std::string>(), c10::Device(device)));
       EvalSettings es = eval_settings(cfg, mcfg);
       if (!a.checkpoint.empty()) {
-        training::apply_delta(m, a.checkpoint);
+        training::apply_delta(m, a.checkpoint, a.allow_base_mismatch);
         if (es.fold_lora) training::merge_lora(m.model);  // as `run` evaluates it (DeltaSwap)
       }
       es.identity = answers_identity(a.model, a.checkpoint);
@@ -130,7 +132,7 @@ void register_eval(CLI::App& app, int& exit_code) {
       std::cerr << "lnbench eval: " << e.what() << "\n";
       exit_code = kExitBadInput;
     } catch (const std::exception& e) {
-      std::cerr << "lnbench eval: " << e.what() << "\n";
+      std::cerr << "lnbench eval: " << error_text(e) << "\n";
       exit_code = exit_code_for(e);
     }
   });

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/json_io.h"
 #include "common/file_io.h"
 #include "tasks/task.h"
 
@@ -41,6 +42,8 @@ const std::vector<OptionSpec>& run_options() {
       opt("tasks.*.split", K::kString, "", "Split ('' = the task's default)"),
       opt("tasks.*.limit", K::kInt, 0, "Evaluate at least this many requests, whole images (0 = all)", false, {}, 0),
       opt("tasks.*.max_new_tokens", K::kInt, 0, "Generation budget (0 = the task's default)", false, {}, 0),
+      opt("tasks.*.allow_symlinks_out", K::kBool, false,
+          "Follow symlinks that leave the data root (refused by default: a benchmark's files live inside it)"),
       opt("train.data", K::kPath, "", "LLaVA instruction JSON (needed when a strategy trains)"),
       opt("train.images", K::kPath, "", "Folder the training samples' image paths are relative to"),
       opt("train.init_checkpoint", K::kPath, "", "A checkpoint applied before training (e.g. the stage-1 connector)"),
@@ -245,6 +248,8 @@ void flatten(const json& j, const std::string& prefix, std::map<std::string, jso
       out[key] = v;
     } else if (v.is_object() && (key == "models" || key == "tasks" || key == "train" || key == "eval" ||
                                  ((prefix == "models" || prefix == "tasks") && k.find('.') == std::string::npos))) {
+      if (v.empty() && (prefix == "models" || prefix == "tasks"))  // an entry is never dropped silently
+        fail(origin, key + (prefix == "tasks" ? ".data" : ".path"), "a path (required for every entry)", "an empty entry");
       flatten(v, key, out, origin);
     } else if (key == "schema" || key == "comment" || (!key.empty() && key[0] == '_')) {
       continue;  // documentation fields
@@ -322,6 +327,17 @@ ordered_json resolve_run_config(const json& file_config, const std::vector<std::
       }
     }
   }
+  // Names become folders of the results store: each must be one path component, so
+  // nothing is written outside RESULTS (no '/', no '..', not empty).
+  auto one_component = [&origin](const std::string& key, const std::string& name) {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+        name.find('\0') != std::string::npos || name.size() > 200)
+      fail(origin, key, "a single path component (no '/', not '.' or '..', at most 200 characters)",
+           "'" + name.substr(0, 80) + "'");
+  };
+  one_component("run_id", out["run_id"].get<std::string>());
+  for (const std::string& m : entries["models"]) one_component("models." + m, m);
+  for (const auto& st : out["strategies"]) one_component("strategies", st.get<std::string>());
   if (entries["models"].empty()) fail(origin, "models", "at least one model (models.NAME.path)", "none");
   if (entries["tasks"].empty()) fail(origin, "tasks", "at least one task (tasks.NAME.data)", "none");
   if (out["strategies"].empty()) fail(origin, "strategies", "at least one strategy", "[]");
@@ -373,10 +389,8 @@ std::string options_markdown() {
 ordered_json load_run_config(const fs::path& file, const std::vector<std::string>& overrides) {
   json j;
   try {
-    j = json::parse(common::read_file(file));
-  } catch (const json::parse_error& e) {
-    throw ConfigError(file.string() + ": not valid JSON (" + e.what() + ")");
-  } catch (const std::runtime_error& e) {
+    j = common::read_json(file.string());
+  } catch (const std::exception& e) {
     throw ConfigError(e.what());
   }
   return resolve_run_config(j, overrides, file.string(), fs::absolute(file).parent_path());

@@ -4,6 +4,8 @@
 // recorded in run.json as it finishes; a failure fails its cell, not the run.
 #include "harness/run_matrix.h"
 
+#include "model/fingerprint.h"
+
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -11,6 +13,7 @@
 
 #include <ATen/ATen.h>
 
+#include "common/json_io.h"
 #include "common/file_io.h"
 #include "common/sha256.h"
 #include "harness/build_info.h"
@@ -90,8 +93,8 @@ std::string checkpoint_key(const training::TrainOptions& o) {
     j.erase(k);
   common::Sha256 h;
   h.update("lnbench.checkpoint-key/1\n" + j.dump() + "\n");
-  h.update("base " + training::model_fingerprint(o.model_dir) + "\n");
-  if (!o.vision_tower.empty()) h.update("tower " + training::model_fingerprint(o.vision_tower) + "\n");
+  h.update("base " + model::model_fingerprint(o.model_dir) + "\n");
+  if (!o.vision_tower.empty()) h.update("tower " + model::model_fingerprint(o.vision_tower) + "\n");
   h.update("data " + common::sha256_file(o.data_file).sha256 + "\n");
   if (!o.init_checkpoint.empty())
     h.update("init " + common::sha256_file(fs::is_directory(o.init_checkpoint) ? o.init_checkpoint / "model.safetensors"
@@ -120,6 +123,7 @@ std::unique_ptr<tasks::Task> load_task(const std::string& name, const ordered_js
   o.split = t["split"].get<std::string>();
   if (t["limit"].get<int64_t>() > 0) o.limit = t["limit"].get<int64_t>();
   if (t["max_new_tokens"].get<int64_t>() > 0) o.max_new_tokens = static_cast<int>(t["max_new_tokens"].get<int64_t>());
+  o.allow_symlinks_out = t["allow_symlinks_out"].get<bool>();
   task->load(t["data"].get<std::string>(), o);
   return task;
 }
@@ -194,7 +198,7 @@ class MatrixRun {
             {"git_sha", kLnbGitSha}, {"protocol", cfg_["protocol"]}, {"attempts", 1}};
     if (fs::exists(run_dir_ / "run.json")) {
       try {
-        const json prev = json::parse(common::read_file(run_dir_ / "run.json"));
+        const json prev = common::read_json((run_dir_ / "run.json").string());
         run_["date"] = prev.value("date", run_["date"].get<std::string>());
         run_["attempts"] = prev.value("attempts", 0) + 1;
       } catch (const std::exception&) {  // a damaged record is replaced, not fatal
@@ -236,7 +240,7 @@ class MatrixRun {
         const bool reuse = fs::exists(o.out_dir / "train.json") && fs::exists(o.out_dir / "checkpoint" / "meta.json");
         json report;
         if (reuse) {
-          report = json::parse(common::read_file(o.out_dir / "train.json"));
+          report = common::read_json((o.out_dir / "train.json").string());
           say("reusing checkpoint " + key.substr(0, 12) + " for " + mname + "/" + strategy);
         } else {
           StepProgress progress(quiet_ || !main(), mname + "/" + strategy + " train");

@@ -16,6 +16,7 @@
 #include "metrics/vqa.h"
 #include "tasks/answer_parsers.h"
 #include "tasks/benchmark_files.h"
+#include "common/json_io.h"
 #include "tasks/data_error.h"
 
 namespace lnb::harness {
@@ -134,23 +135,40 @@ int score_pope(const std::string& labels_path, const std::string& answers_path, 
   const auto answers = tasks::read_pope_answers(answers_path);
   std::vector<std::optional<metrics::YesNo>> paired(answers.size());
   std::vector<std::string> notes;
+  // A label is "yes" or "no" (the POPE files' own spelling); anything else is named,
+  // never counted as yes (the reference's `label != 'no'` would).
+  std::vector<metrics::YesNo> truth(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i].label != "yes" && labels[i].label != "no")
+      throw tasks::DataError({labels_path, labels[i].line, "label", "\"yes\" or \"no\"",
+                              common::json_excerpt(nlohmann::json(labels[i].label)), ""});
+    truth[i] = labels[i].label == "no" ? metrics::YesNo::kNo : metrics::YesNo::kYes;
+  }
   if (join == "position") {
-    for (size_t i = 0; i < answers.size() && i < labels.size(); ++i)
-      paired[i] = labels[i].label == "no" ? metrics::YesNo::kNo : metrics::YesNo::kYes;
+    for (size_t i = 0; i < answers.size() && i < labels.size(); ++i) paired[i] = truth[i];
     if (answers.size() != labels.size())
       notes.push_back(std::to_string(answers.size()) + " answers vs " + std::to_string(labels.size()) +
                       " labels: paired by position up to the shorter, as the reference does");
   } else if (join == "question_id") {
-    std::unordered_map<int64_t, const tasks::PopeLabel*> by_id;
-    for (const auto& l : labels) by_id[l.question_id] = &l;
+    std::unordered_map<int64_t, size_t> by_id;  // question_id -> label index
+    for (size_t i = 0; i < labels.size(); ++i)
+      if (!by_id.emplace(labels[i].question_id, i).second)
+        throw tasks::DataError({labels_path, labels[i].line, "question_id", "unique ids (--join question_id)",
+                                std::to_string(labels[i].question_id) + " again (first on line " +
+                                    std::to_string(labels[by_id[labels[i].question_id]].line) + ")", ""});
+    std::unordered_map<int64_t, long> seen;  // question_id -> answers line
     for (size_t i = 0; i < answers.size(); ++i) {
       if (!answers[i].question_id)
-        throw tasks::DataError({answers_path, static_cast<long>(i + 1), "question_id", "an integer (--join question_id)", "none", ""});
+        throw tasks::DataError({answers_path, answers[i].line, "question_id", "an integer (--join question_id)", "none", ""});
       const auto it = by_id.find(*answers[i].question_id);
       if (it == by_id.end())
-        throw tasks::DataError({answers_path, static_cast<long>(i + 1), "question_id", "an id of the label file",
+        throw tasks::DataError({answers_path, answers[i].line, "question_id", "an id of the label file",
                                 std::to_string(*answers[i].question_id), ""});
-      paired[i] = it->second->label == "no" ? metrics::YesNo::kNo : metrics::YesNo::kYes;
+      if (const auto [at, fresh] = seen.emplace(*answers[i].question_id, answers[i].line); !fresh)
+        throw tasks::DataError({answers_path, answers[i].line, "question_id", "one answer per question",
+                                std::to_string(*answers[i].question_id) + " again (first on line " + std::to_string(at->second) + ")",
+                                "a duplicate would be counted twice"});
+      paired[i] = truth[it->second];
     }
   } else {
     throw std::invalid_argument("--join must be position or question_id");
@@ -181,9 +199,14 @@ int score_mme(const std::string& dir, bool as_json) {
   metrics::MmeAccumulator acc;
   std::vector<std::string> tasks_all = metrics::mme_perception_tasks();
   for (const auto& t : metrics::mme_cognition_tasks()) tasks_all.push_back(t);
+  if (!std::filesystem::is_directory(dir))
+    throw tasks::DataError({dir, 0, "", "a folder of eval_tool result files (<subtask>.txt)",
+                            std::filesystem::exists(dir) ? "a file" : "no such folder", "pass --results-dir FOLDER"});
+  size_t n_files = 0;
   for (const std::string& task : tasks_all) {
     const std::filesystem::path file = std::filesystem::path(dir) / (task + ".txt");
     if (!std::filesystem::exists(file)) continue;
+    ++n_files;
     const auto lines = tasks::read_mme_task_file(file);
     for (size_t i = 0; i < lines.size(); ++i) {
       const metrics::YesNo gt = tasks::parse_yes_no_label(lines[i].gt);
@@ -195,6 +218,9 @@ int score_mme(const std::string& dir, bool as_json) {
       throw tasks::DataError({file.string(), static_cast<long>(lines.size()), "", "an even number of lines (2 per image)",
                               std::to_string(lines.size()) + " lines", "the eval_tool pairs consecutive lines"});
   }
+  if (n_files == 0)
+    throw tasks::DataError({dir, 0, "", "at least one MME subtask file (existence.txt, ..., code_reasoning.txt)", "none",
+                            "a missing result is not a score of 0"});
   const metrics::MmeScores s = acc.compute();
   if (as_json) {
     ordered_json tasks_json = ordered_json::object();

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/file_io.h"
 #include "harness/cli.h"
 #include "tasks/data_error.h"
 #include "tasks/json_fields.h"
@@ -22,7 +23,7 @@ using nlohmann::ordered_json;
 struct ScoreTaskArgs {
   std::string task, data, answers, out, split;
   int64_t limit = -1;
-  bool skip_bad = false, requests = false;
+  bool skip_bad = false, requests = false, allow_symlinks_out = false;
   std::vector<std::string> files;
 };
 
@@ -45,6 +46,7 @@ int run(const ScoreTaskArgs& a) {
   o.split = a.split;
   if (a.limit >= 0) o.limit = a.limit;
   o.skip_bad_samples = a.skip_bad;
+  o.allow_symlinks_out = a.allow_symlinks_out;
   for (const std::string& kv : a.files) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--file expects KEY=PATH, got '" + kv + "'");
@@ -67,21 +69,31 @@ int run(const ScoreTaskArgs& a) {
     ans.text = tasks::json_fields::string_field(j, j.contains("answer") ? "answer" : "text", a.answers, line, "");
     answers.push_back(std::move(ans));
   }
-  const tasks::TaskScores s = task->score(answers);
+  if (answers.empty()) throw tasks::DataError({a.answers, 0, "", "one answer per request", "no answers", ""});
+  tasks::TaskScores s;
+  try {
+    s = task->score(answers);
+  } catch (const tasks::DataError& e) {  // the adapter names "answers": say which file
+    tasks::DataErrorInfo info = e.info();
+    if (info.file == "answers") info.file = a.answers;
+    throw tasks::DataError(info);
+  }
   if (!a.out.empty()) {
+    // Each file through the one atomic writer; metrics.json last, so a folder with a
+    // metrics.json is a finished one and a failed rerun leaves the previous results whole.
     const std::filesystem::path out(a.out);
-    std::filesystem::create_directories(out);
+    std::filesystem::create_directories(out / "submission");
     std::unordered_map<std::string, const std::string*> by_id;
     for (const auto& ans : answers) by_id[ans.id] = &ans.text;
-    std::ofstream samples(out / "samples.jsonl", std::ios::binary);
+    std::string samples;
     for (size_t i = 0; i < s.samples.size(); ++i) {
       const auto& r = task->requests()[i];
-      samples << tasks::sample_record(r, plain_prompt(r), *by_id[r.id], s.samples[i])
-                     .dump(-1, ' ', false, ordered_json::error_handler_t::replace)
-              << "\n";
+      samples += tasks::sample_record(r, plain_prompt(r), *by_id[r.id], s.samples[i])
+                     .dump(-1, ' ', false, ordered_json::error_handler_t::replace) + "\n";
     }
-    std::ofstream(out / "metrics.json", std::ios::binary) << s.metrics.dump(2) << "\n";
+    common::write_file_atomic(out / "samples.jsonl", samples);
     task->export_submission(answers, out / "submission");
+    common::write_file_atomic(out / "metrics.json", s.metrics.dump(2) + "\n");
   }
   std::cout << ordered_json({{"task", a.task}, {"n_samples", s.samples.size()}, {"values", s.metrics["values"]},
                              {"unparseable_rate", s.metrics["unparseable_rate"]}, {"fingerprint", task->fingerprint()},
@@ -101,10 +113,13 @@ void register_score_task(CLI::App* score, int& exit_code) {
   t->add_option("--answers", a.answers, "JSON lines {\"id\", \"answer\"} (or \"text\"), one per request");
   t->add_option("--out", a.out, "write metrics.json, samples.jsonl and submission/ here");
   t->add_option("--split", a.split, "task split (MME subtasks, POPE splits, VQAv2 val|test-dev|test, captions test|all|...)");
-  t->add_option("--limit", a.limit, "at least this many requests, whole images, deterministic");
+  t->add_option("--limit", a.limit, "at least this many requests, whole images, deterministic")
+      ->check(CLI::NonNegativeNumber);
   t->add_option("--file", a.files, "KEY=PATH: replace one of the adapter's files (repeatable)");
   t->add_flag("--skip-bad-samples", a.skip_bad, "count bad samples (missing image, ...) instead of failing");
   t->add_flag("--requests", a.requests, "print the requests as JSON lines and exit");
+  t->add_flag("--allow-symlinks-out", a.allow_symlinks_out,
+              "follow symlinks that leave the data folder (refused by default: a benchmark's files live inside it)");
   t->callback([&exit_code] { guarded(exit_code, [] { return run(a); }, "lnbench score task"); });
 }
 

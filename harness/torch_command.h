@@ -7,6 +7,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <c10/util/Exception.h>
+
+#include "common/errors.h"
 #include "harness/cli.h"
 #include "harness/progress.h"
 #include "model/loader.h"
@@ -27,11 +30,19 @@ inline model::LoadOptions load_options(const std::filesystem::path& vision_tower
 
 // Bad data, options or model files are bad input (2); anything else, a failed run (1).
 inline int exit_code_for(const std::exception& e) {
+  if (dynamic_cast<const common::EnvironmentError*>(&e) != nullptr) return kExitFailure;  // disk, device
   const bool bad_input = dynamic_cast<const training::TrainDataError*>(&e) != nullptr ||
+                         dynamic_cast<const model::ImageError*>(&e) != nullptr ||
                          dynamic_cast<const tasks::DataError*>(&e) != nullptr ||
                          dynamic_cast<const std::invalid_argument*>(&e) != nullptr ||
                          dynamic_cast<const model::ModelLoadError*>(&e) != nullptr;
   return bad_input ? kExitBadInput : kExitFailure;
+}
+
+// The message of an error without LibTorch's C++ backtrace (c10::Error appends one).
+inline std::string error_text(const std::exception& e) {
+  if (const auto* c10e = dynamic_cast<const c10::Error*>(&e)) return c10e->what_without_backtrace();
+  return e.what();
 }
 
 // Rank 0's report after each optimizer step (harness/progress.h).

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_io.h"
 #include "common/file_io.h"
 #include "harness/cli.h"
 #include "harness/evaluator.h"
@@ -167,7 +168,7 @@ void register_train(CLI::App& app, int& exit_code) {
           ev.evaluate(*select_task, dir, {});
           double value = -std::numeric_limits<double>::infinity();
           if (dist.is_main()) {
-            const nlohmann::json metrics = nlohmann::json::parse(common::read_file(dir / "metrics.json"));
+            const nlohmann::json metrics = common::read_json((dir / "metrics.json").string());
             const auto& values = metrics.at("values");
             if (!values.contains(a.select_metric)) {
               std::string names;
@@ -192,7 +193,7 @@ void register_train(CLI::App& app, int& exit_code) {
       }
       exit_code = kExitOk;
     } catch (const std::exception& e) {
-      std::cerr << "lnbench train: " << e.what() << "\n";
+      std::cerr << "lnbench train: " << error_text(e) << "\n";
       exit_code = exit_code_for(e);
     }
   });
@@ -201,6 +202,7 @@ void register_train(CLI::App& app, int& exit_code) {
 void register_merge(CLI::App& app, int& exit_code) {
   struct Args {
     std::string model, checkpoint, out, vision_tower;
+    bool allow_base_mismatch = false;
   };
   static Args a;
   CLI::App* cmd = app.add_subcommand("merge", "Write a full HF checkpoint from base + delta");
@@ -208,16 +210,18 @@ void register_merge(CLI::App& app, int& exit_code) {
   cmd->add_option("--checkpoint", a.checkpoint, "Checkpoint folder written by lnbench train")->required();
   cmd->add_option("--out", a.out, "Output folder: the base's files with model.safetensors merged")->required();
   cmd->add_option("--vision-tower", a.vision_tower, "CLIP folder for original LLaVA");
+  cmd->add_flag("--allow-base-mismatch", a.allow_base_mismatch,
+                "Merge a checkpoint whose meta.json names another base model (refused by default)");
   cmd->callback([&exit_code] {
     try {
       model::LoadOptions lo;
       lo.vision_tower = a.vision_tower;
-      training::merge_checkpoint(a.model, a.checkpoint, a.out, lo);
+      training::merge_checkpoint(a.model, a.checkpoint, a.out, lo, a.allow_base_mismatch);
       std::cout << "merged " << a.checkpoint << " into " << a.out << "\n";
       exit_code = kExitOk;
     } catch (const std::exception& e) {
-      std::cerr << "lnbench merge: " << e.what() << "\n";
-      exit_code = kExitBadInput;
+      std::cerr << "lnbench merge: " << error_text(e) << "\n";
+      exit_code = exit_code_for(e);
     }
   });
 }

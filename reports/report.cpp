@@ -13,11 +13,7 @@ namespace lnb::reports {
 namespace {
 
 void write_atomically(const std::filesystem::path& path, const std::string& text) {
-  try {
-    common::write_file_atomic(path, text);
-  } catch (const std::runtime_error& e) {
-    throw StoreError(e.what());
-  }
+  common::write_file_atomic(path, text);  // EnvironmentError (disk): exit 1, not bad input
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // See results_store.h.
 #include "reports/results_store.h"
 
+#include "common/json_io.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -14,14 +16,10 @@ namespace {
 using nlohmann::json;
 
 json read_json(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw StoreError(path.string() + ": cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
   try {
-    return json::parse(s.str());
-  } catch (const json::exception& e) {
-    throw StoreError(path.string() + ": invalid JSON: " + e.what());
+    return common::read_json(path.string());  // bounded depth; a directory or empty file is an error
+  } catch (const std::exception& e) {
+    throw StoreError(e.what());
   }
 }
 
@@ -30,7 +28,8 @@ void check_schema(const json& j, const fs::path& path, const std::string& expect
     throw StoreError(path.string() + ": field 'schema': expected \"" + expected_prefix + "1\", got none");
   const std::string s = j["schema"].get<std::string>();
   if (s.rfind(expected_prefix, 0) != 0 || s.substr(expected_prefix.size()) != "1")
-    throw StoreError(path.string() + ": field 'schema': expected \"" + expected_prefix + "1\", got \"" + s + "\"");
+    throw StoreError(path.string() + ": field 'schema': expected \"" + expected_prefix + "1\", got " +
+                     common::json_excerpt(j["schema"]));
 }
 
 std::string str(const json& j, const char* k) {
@@ -39,7 +38,7 @@ std::string str(const json& j, const char* k) {
 
 std::optional<double> num(const json& j, const char* k, const fs::path& path) {
   if (!j.contains(k) || j[k].is_null()) return std::nullopt;
-  if (!j[k].is_number()) throw StoreError(path.string() + ": field '" + k + "': expected a number, got " + j[k].dump());
+  if (!j[k].is_number()) throw StoreError(path.string() + ": field '" + k + "': expected a number, got " + common::json_excerpt(j[k]));
   return j[k].get<double>();
 }
 
@@ -49,7 +48,7 @@ std::map<std::string, std::optional<double>> numbers(const json& obj, const fs::
   for (const auto& [k, v] : obj.items()) {
     if (v.is_null()) out[k] = std::nullopt;
     else if (v.is_number()) out[k] = v.get<double>();
-    else throw StoreError(path.string() + ": field '" + where + "." + k + "': expected a number or null, got " + v.dump());
+    else throw StoreError(path.string() + ": field '" + where + "." + k + "': expected a number or null, got " + common::json_excerpt(v));
   }
   return out;
 }
@@ -151,9 +150,9 @@ std::vector<Sample> read_samples(const TaskResult& task) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     json j;
     try {
-      j = json::parse(line);
-    } catch (const json::exception& e) {
-      throw StoreError(path.string() + ":" + std::to_string(n) + ": invalid JSON: " + e.what());
+      j = common::parse_json(line, path.string(), n);
+    } catch (const std::exception& e) {
+      throw StoreError(e.what());
     }
     Sample s;
     if (!j.contains("id")) throw StoreError(path.string() + ":" + std::to_string(n) + ": field 'id': expected a string, got none");

@@ -55,6 +55,9 @@ CaptionInputs read_coco_caption_inputs(const fs::path& annotations, const fs::pa
   sj::parser res_parser;
   const sj::element res = load_simdjson(res_parser, results);
   if (!res.is_array()) throw DataError({results.string(), 0, "", "a JSON list of {image_id, caption}", sj_kind(res), ""});
+  if (sj::array(res).size() == 0)
+    throw DataError({results.string(), 0, "", "at least one {image_id, caption}", "an empty list",
+                     "an empty result file is not a score of 0"});
   std::unordered_map<std::string, std::string> cand;
   size_t i = 0;
   for (const sj::element r : sj::array(res)) {
@@ -179,6 +182,7 @@ std::vector<PopeLabel> read_pope_labels(const fs::path& path) {
     l.image = string_field(j, "image", path, line, "");
     l.text = string_field(j, "text", path, line, "");
     l.label = string_field(j, "label", path, line, "");
+    l.line = line;
     out.push_back(std::move(l));
   }
   return out;
@@ -193,6 +197,7 @@ std::vector<PopeAnswer> read_pope_answers(const fs::path& path) {
     else if (j.contains("text")) a.text = string_field(j, "text", path, line, "");
     else throw DataError({path.string(), line, "answer", "the answer in 'answer' (POPE) or 'text' (LLaVA)", "neither", ""});
     if (j.contains("question_id") && j["question_id"].is_number_integer()) a.question_id = j["question_id"].get<int64_t>();
+    a.line = line;
     out.push_back(std::move(a));
   }
   return out;

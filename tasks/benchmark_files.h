@@ -56,10 +56,12 @@ VqaInputs read_vqa_inputs(const fs::path& questions, const fs::path& annotations
 struct PopeLabel {
   int64_t question_id = 0;
   std::string image, text, label;
+  long line = 0;  // in the file, for messages
 };
 struct PopeAnswer {
   std::optional<int64_t> question_id;
   std::string text;
+  long line = 0;
 };
 std::vector<PopeLabel> read_pope_labels(const fs::path& path);    // JSON lines
 std::vector<PopeAnswer> read_pope_answers(const fs::path& path);  // JSON lines: "answer" or "text"

@@ -13,6 +13,7 @@
 #include "metrics/caption_metrics.h"
 #include "metrics/ptb_tokenizer.h"
 #include "metrics/utf8.h"
+#include "common/file_io.h"
 #include "tasks/data_error.h"
 #include "tasks/json_fields.h"
 #include "tasks/json_out.h"
@@ -136,8 +137,8 @@ class CaptionTask final : public Task {
     }
     const std::string stem = which_ + "_" + split_;
     const fs::path res = dir / (stem + "_results.json"), ref = dir / (stem + "_annotations.json");
-    std::ofstream(res, std::ios::binary) << py_json_dumps(results);
-    std::ofstream(ref, std::ios::binary) << py_json_dumps({{"images", images}, {"annotations", anns}});
+    common::write_file_atomic(res, py_json_dumps(results));
+    common::write_file_atomic(ref, py_json_dumps({{"images", images}, {"annotations", anns}}));
     return {res, ref};
   }
 

@@ -4,27 +4,17 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/file_io.h"
+#include "common/json_io.h"
 #include "tasks/data_error.h"
 
 namespace lnb::tasks::json_fields {
 
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError({path.string(), 0, "", "a readable file", "cannot open it", "check the path"});
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_all(const fs::path& path) { return common::read_file(path); }  // DataError: missing, a directory
 
-json parse_json(const fs::path& path) {
-  try {
-    return json::parse(read_all(path));
-  } catch (const json::exception& e) {  // parse_error, and out_of_range on numeric overflow
-    throw DataError({path.string(), 0, "", "valid JSON", e.what(), ""});
-  }
-}
+json parse_json(const fs::path& path) { return common::read_json(path.string()); }  // bounded depth; empty is an error
 
-std::string kind_of(const json& j) { return std::string(j.type_name()) + " " + j.dump().substr(0, 60); }
+std::string kind_of(const json& j) { return common::json_excerpt(j); }
 
 const json& field(const json& obj, const char* name, const fs::path& path, long line, const std::string& where) {
   if (!obj.is_object()) throw DataError({path.string(), line, where, "an object", kind_of(obj), ""});
@@ -60,12 +50,9 @@ std::vector<std::pair<long, json>> read_json_lines(const fs::path& path) {
   while (std::getline(in, line)) {
     ++n;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      out.emplace_back(n, json::parse(line));
-    } catch (const json::exception& e) {  // parse_error, and out_of_range on numeric overflow
-      throw DataError({path.string(), n, "", "one JSON object per line", e.what(), ""});
-    }
+    out.emplace_back(n, common::parse_json(line, path.string(), n));
   }
+  if (out.empty()) throw DataError({path.string(), 0, "", "one JSON value per line", "an empty file", ""});
   return out;
 }
 
@@ -75,6 +62,7 @@ std::vector<std::pair<long, json>> read_json_lines(const fs::path& path) {
 
 sj::element load_simdjson(sj::parser& parser, const fs::path& path) {
   if (!fs::exists(path)) throw DataError({path.string(), 0, "", "a readable file", "no such file", "check the path"});
+  if (fs::is_directory(path)) throw DataError({path.string(), 0, "", "a file", "a directory", "name the file inside it"});
   sj::element doc;
   if (const auto err = parser.load(path.string()).get(doc); err != simdjson::SUCCESS)
     throw DataError({path.string(), 0, "", "valid JSON", simdjson::error_message(err), ""});
@@ -82,8 +70,13 @@ sj::element load_simdjson(sj::parser& parser, const fs::path& path) {
 }
 
 std::string sj_kind(const sj::element& e) {
+  // Bounded: a container is described by its size, a string by its first 60 bytes.
   std::ostringstream out;
-  out << e.type() << " " << simdjson::minify(e).substr(0, 60);
+  out << e.type();
+  if (e.is_array()) out << " of " << sj::array(e).size() << " elements";
+  else if (e.is_object()) out << " of " << sj::object(e).size() << " fields";
+  else if (e.is_string()) out << " " << common::json_excerpt(std::string(std::string_view(e).substr(0, 60))).substr(7);
+  else out << " " << simdjson::minify(e);
   return out.str();
 }
 

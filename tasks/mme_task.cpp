@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "metrics/mme.h"
+#include "common/file_io.h"
 #include "tasks/answer_parsers.h"
 #include "metrics/utf8.h"
 #include "tasks/data_error.h"
@@ -125,7 +126,7 @@ class MmeTask final : public Task {
     std::vector<fs::path> written;
     for (const std::string& t : order) {
       const fs::path p = dir / (t + ".txt");
-      std::ofstream(p, std::ios::binary) << files[t].str();
+      common::write_file_atomic(p, files[t].str());
       written.push_back(p);
     }
     return written;

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "metrics/pope.h"
+#include "common/file_io.h"
 #include "tasks/answer_parsers.h"
 #include "tasks/benchmark_files.h"
 #include "metrics/utf8.h"
@@ -158,7 +159,7 @@ class PopeTask final : public Task {
     for (const std::string& split : kSplits) {
       if (!text.count(split)) continue;
       const fs::path p = dir / ("pope_" + split + "_answers.jsonl");
-      std::ofstream(p, std::ios::binary) << text[split];
+      common::write_file_atomic(p, text[split]);
       written.push_back(p);
     }
     return written;

@@ -1,6 +1,7 @@
 // See prompt_asset.h.
 #include "tasks/prompt_asset.h"
 
+#include "common/json_io.h"
 #include "common/sha256.h"
 #include "tasks/builtin_assets.h"
 #include "tasks/data_error.h"
@@ -12,12 +13,7 @@ namespace {
 using json_fields::json;
 
 PromptAsset parse_asset(const std::string& bytes, const std::string& source) {
-  json j;
-  try {
-    j = json::parse(bytes);
-  } catch (const json::exception& e) {
-    throw DataError({source, 0, "", "a prompt asset (JSON)", e.what(), ""});
-  }
+  const json j = common::parse_json(bytes, source);
   const std::string schema = json_fields::string_field(j, "schema", source, 0, "");
   if (schema != "lnbench.prompt_asset/1")
     throw DataError({source, 0, "schema", "lnbench.prompt_asset/1", schema, ""});

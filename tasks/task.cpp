@@ -62,6 +62,7 @@ void Task::load(const fs::path& data_root, const TaskOptions& options) {
   if (!fs::is_directory(data_root))
     throw DataError({data_root.string(), 0, "", "a data directory", "no such directory", "pass the benchmark's folder"});
   root_ = fs::weakly_canonical(fs::absolute(data_root));
+  allow_symlinks_out_ = options.allow_symlinks_out;
   requests_.clear();
   skipped_.clear();
   LoadInfo info = do_load(options);
@@ -149,6 +150,16 @@ fs::path Task::inside_root(const fs::path& base, std::string_view rel, const std
   if (back.empty() || *back.begin() == "..")
     throw DataError({file, line, field, "a path inside the data root " + root_.string(), "'" + std::string(rel) + "'",
                      "'..' may not leave the benchmark folder"});
+  if (!allow_symlinks_out_) {
+    // A symlink may point anywhere: resolve it and ask again (the root is canonical).
+    std::error_code ec;
+    const fs::path real = fs::weakly_canonical(joined, ec);
+    const fs::path real_back = ec ? fs::path() : real.lexically_relative(root_);
+    if (!ec && (real_back.empty() || *real_back.begin() == ".."))
+      throw DataError({file, line, field, "a file inside the data root " + root_.string(),
+                       "'" + std::string(rel) + "', a symlink to " + real.string() + " outside it",
+                       "copy the file in, or pass --allow-symlinks-out (tasks.*.allow_symlinks_out in a run config)"});
+  }
   return joined;
 }
 

@@ -52,6 +52,7 @@ struct TaskOptions {
   std::optional<std::string> short_answer_suffix;  // MME, VQAv2, POPE
   std::optional<int> max_new_tokens;
   fs::path prompt_asset;                     // captions: "" = the built-in caption-3shot asset
+  bool allow_symlinks_out = false;           // follow symlinks that leave the data root (refused by default)
 };
 
 struct Skip {
@@ -132,6 +133,7 @@ class Task {
   std::string short_answer_suffix(const TaskOptions& options) const;
 
   fs::path root_;
+  bool allow_symlinks_out_ = false;
   std::vector<Request> requests_;
   std::vector<Skip> skipped_;
   std::string fingerprint_;

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "metrics/vqa.h"
+#include "common/file_io.h"
 #include "tasks/benchmark_files.h"
 #include "metrics/utf8.h"
 #include "tasks/data_error.h"
@@ -157,7 +158,7 @@ class Vqav2Task final : public Task {
       for (size_t i = 0; i < answers.size(); ++i)
         res.push_back({{"question_id", question_ids_[i]}, {"answer", metrics::py_strip(*answers[i])}});
       const fs::path p = dir / ("vqav2_" + split_ + "_results.json");
-      std::ofstream(p, std::ios::binary) << py_json_dumps(res);
+      common::write_file_atomic(p, py_json_dumps(res));
       return {p};
     }
     // convert_vqav2_for_submission.py: every test2015 question in file order, the
@@ -178,7 +179,7 @@ class Vqav2Task final : public Task {
     }
     out += "]";
     const fs::path p = dir / ("vqav2_" + split_ + "_evalai_submission.json");
-    std::ofstream(p, std::ios::binary) << out;
+    common::write_file_atomic(p, out);
     return {p};
   }
 
