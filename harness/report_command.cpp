@@ -16,10 +16,13 @@ void register_report(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", opt.out, "Output folder (default: RESULTS_ROOT/report)");
   cmd->add_option("--baseline", opt.baseline_run_id, "Run to compare against (default: the run before the newest)");
   cmd->add_flag("--fail-on-regression", fail_on_regression, "Exit 4 when a statistically judged regression is found");
-  cmd->add_option("--alpha", opt.regression.alpha, "Significance level of the regression tests (default 0.01)");
+  cmd->add_option("--alpha", opt.regression.alpha, "Significance level of the regression tests (default 0.01)")
+      ->check(CLI::Range(1e-12, 0.5));
   cmd->add_option("--min-delta", opt.regression.min_delta,
-                  "Smallest drop that counts: absolute for accuracies, relative for graded scores (default 0.005)");
-  cmd->add_option("--bootstrap-resamples", opt.regression.bootstrap_resamples, "Paired bootstrap resamples (default 2000)");
+                  "Smallest drop that counts: absolute for accuracies, relative for graded scores (default 0.005)")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--bootstrap-resamples", opt.regression.bootstrap_resamples, "Paired bootstrap resamples (default 2000)")
+      ->check(CLI::Range(1, 10000000));
   cmd->callback([&exit_code] {
     if (opt.out.empty()) opt.out = opt.root / "report";
     try {

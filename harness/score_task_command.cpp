@@ -114,7 +114,7 @@ void register_score_task(CLI::App* score, int& exit_code) {
   t->add_option("--out", a.out, "write metrics.json, samples.jsonl and submission/ here");
   t->add_option("--split", a.split, "task split (MME subtasks, POPE splits, VQAv2 val|test-dev|test, captions test|all|...)");
   t->add_option("--limit", a.limit, "at least this many requests, whole images, deterministic")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));  // a readable range, not DBL_MAX's 309 digits
   t->add_option("--file", a.files, "KEY=PATH: replace one of the adapter's files (repeatable)");
   t->add_flag("--skip-bad-samples", a.skip_bad, "count bad samples (missing image, ...) instead of failing");
   t->add_flag("--requests", a.requests, "print the requests as JSON lines and exit");

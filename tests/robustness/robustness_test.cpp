@@ -570,8 +570,11 @@ std::vector<Case> cases() {
 
   // ---- cli ranges ----
   c.push_back({"generate_max_new_tokens_over_context", "cli", true, [](const fs::path& d) {
-                 return "generate --model " + copy_model(d).string() + " --prompt hi --max-new-tokens 100000000";
+                 return "generate --model " + copy_model(d).string() + " --prompt hi --max-new-tokens 1000000";
                }, 2, {"--max-new-tokens", "max_position_embeddings"}});
+  c.push_back({"generate_max_new_tokens_negative", "cli", true, [](const fs::path& d) {
+                 return "generate --model " + copy_model(d).string() + " --prompt hi --max-new-tokens -5";
+               }, 2, {"--max-new-tokens", "-5"}});
   c.push_back({"run_batch_size_zero", "cli", true, [](const fs::path& d) {
                  return run_config(d, [](json&) {}) + " --set eval.batch_size=0";
                }, 2, {"eval.batch_size"}});
@@ -587,6 +590,12 @@ std::vector<Case> cases() {
                  lnb::reports::test::write_store(d / "store", o);
                  return std::string("report store --out rep --bootstrap-resamples 99999999999999999999");
                }, 2, {"--bootstrap-resamples"}});
+  c.push_back({"report_alpha_above_one", "cli", false, [](const fs::path& d) {
+                 lnb::reports::test::FixtureOptions o;
+                 o.n_runs = 1, o.n_samples = 0;
+                 lnb::reports::test::write_store(d / "store", o);
+                 return std::string("report store --out rep --alpha 2");
+               }, 2, {"--alpha"}});
   return c;
 }
 
@@ -609,6 +618,7 @@ TEST_P(Hostile, FailsCleanly) {
     EXPECT_EQ(o.out.find("Exception raised from"), std::string::npos) << "no c10 backtrace";
     EXPECT_EQ(o.out.find("terminate called"), std::string::npos);
     EXPECT_EQ(o.out.find("[json.exception.type_error"), std::string::npos) << "no raw JSON type error";
+    EXPECT_EQ(o.out.find("1797693134862315"), std::string::npos) << "no range printed as DBL_MAX's 309 digits";
   }
   if (k.after) k.after(dir, o);
   fs::remove_all(dir);
