@@ -212,6 +212,13 @@ std::string score_pope_with(const fs::path& dir, const std::string& labels_text,
   return "score pope --labels " + labels + " --answers " + answers;
 }
 
+// A results store of `runs` nights under DIR/store (tests/reports/store_fixture.h).
+void write_store(const fs::path& dir, int runs, int samples) {
+  lnb::reports::test::FixtureOptions o;
+  o.n_runs = runs, o.n_samples = samples;
+  lnb::reports::test::write_store(dir / "store", o);
+}
+
 // A run config of one model and one task; `edit` changes it.
 std::string run_config(const fs::path& dir, const std::function<void(json&)>& edit) {
   json cfg = {{"run_id", "night"}, {"results", (dir / "results").string()}, {"strategies", {"base"}},
@@ -300,23 +307,17 @@ std::vector<Case> cases() {
                  return "score task pope --data " + (data / "pope").string() + " --answers answers.jsonl";
                }, 2, {"answers.jsonl", "nested"}});
   c.push_back({"report_run_json_deep", "bounded", false, [](const fs::path& d) {
-                 lnb::reports::test::FixtureOptions o;
-                 o.n_runs = 1, o.n_samples = 4;
-                 lnb::reports::test::write_store(d / "store", o);
+                 write_store(d, 1, 4);
                  write(d / "store" / "night-0000" / "run.json", deep_object());
                  return std::string("report store --out rep");
                }, 2, {"run.json", "nested"}});
   c.push_back({"report_samples_deep_line", "bounded", false, [](const fs::path& d) {
-                 lnb::reports::test::FixtureOptions o;
-                 o.n_runs = 2, o.n_samples = 4;  // two nights: the report pairs their samples
-                 lnb::reports::test::write_store(d / "store", o);
+                 write_store(d, 2, 4);  // two nights: the report pairs their samples
                  write(d / "store" / "night-0001" / "tiny-llava" / "ln" / "pope" / "samples.jsonl", deep_array() + "\n");
                  return std::string("report store --out rep");
                }, 2, {"samples.jsonl", "nested"}});
   c.push_back({"report_metrics_huge_field", "bounded", false, [](const fs::path& d) {
-                 lnb::reports::test::FixtureOptions o;
-                 o.n_runs = 1, o.n_samples = 0;
-                 lnb::reports::test::write_store(d / "store", o);
+                 write_store(d, 1, 0);
                  write(d / "store" / "night-0000" / "tiny-llava" / "ln" / "pope" / "metrics.json",
                        json{{"schema", std::string(1 << 20, 's')}}.dump());
                  return std::string("report store --out rep");
@@ -497,9 +498,7 @@ std::vector<Case> cases() {
                         pope_task_answers(d, data / "pope").string() + " --split random --out out";
                }, 2, {"metrics.json", "directory"}});
   c.push_back({"report_out_disk_full", "writers", false, [](const fs::path& d) {
-                 lnb::reports::test::FixtureOptions o;
-                 o.n_runs = 2, o.n_samples = 8;
-                 lnb::reports::test::write_store(d / "store", o);
+                 write_store(d, 2, 8);
                  return std::string("report store --out rep");
                }, 1, {"rep/", "File too large"}, [](const fs::path& d, const Outcome&) {
                  if (fs::exists(d / "rep")) {
@@ -585,15 +584,11 @@ std::vector<Case> cases() {
                  return "score task pope --data " + (copy_tasks(d) / "pope").string() + " --requests --limit -5";
                }, 2, {"--limit"}});
   c.push_back({"bootstrap_resamples_huge", "cli", false, [](const fs::path& d) {
-                 lnb::reports::test::FixtureOptions o;
-                 o.n_runs = 1, o.n_samples = 0;
-                 lnb::reports::test::write_store(d / "store", o);
+                 write_store(d, 1, 0);
                  return std::string("report store --out rep --bootstrap-resamples 99999999999999999999");
                }, 2, {"--bootstrap-resamples"}});
   c.push_back({"report_alpha_above_one", "cli", false, [](const fs::path& d) {
-                 lnb::reports::test::FixtureOptions o;
-                 o.n_runs = 1, o.n_samples = 0;
-                 lnb::reports::test::write_store(d / "store", o);
+                 write_store(d, 1, 0);
                  return std::string("report store --out rep --alpha 2");
                }, 2, {"--alpha"}});
   return c;
