@@ -19,6 +19,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "common/json_io.h"
 #include "common/file_io.h"
 
 namespace lnb::harness::demo {
@@ -422,12 +423,11 @@ std::vector<int> cooccurring_objects(const std::vector<Scene>& scenes, const std
 }
 
 bool stamp_matches(const fs::path& file, const std::string& field, const nlohmann::json& expected) {
-  std::ifstream in(file);
-  if (!in) return false;
+  if (!fs::is_regular_file(file)) return false;
   try {
-    const nlohmann::json j = nlohmann::json::parse(in);
-    return j.contains(field) && j[field] == expected;
-  } catch (const nlohmann::json::exception&) {
+    const nlohmann::json j = common::read_json(file.string());  // bounded: a damaged stamp means "rebuild"
+    return j.is_object() && j.contains(field) && j[field] == expected;
+  } catch (const std::exception&) {
     return false;
   }
 }
