@@ -52,10 +52,11 @@ void read_answers(const fs::path& file, std::map<std::string, Answered>& out, bo
   if (!fs::exists(file)) return;
   const std::string text = common::read_file(file);
   size_t pos = 0, good_end = 0;
+  long line = 0;
   while (pos < text.size()) {
     const size_t nl = text.find('\n', pos);
     if (nl == std::string::npos) break;  // torn: no newline yet
-    const long line = static_cast<long>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n')) + 1;
+    ++line;
     const json j = common::parse_json(std::string_view(text).substr(pos, nl - pos), file.string(), line);
     for (const char* field : {"id", "answer"})
       if (!j.is_object() || !j.contains(field) || !j[field].is_string())

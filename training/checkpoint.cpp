@@ -236,8 +236,7 @@ DeltaSwap::~DeltaSwap() {
 }
 
 nlohmann::json DeltaSwap::apply(const fs::path& checkpoint) {
-  restore();
-  check_delta_base(read_checkpoint_meta(checkpoint), checkpoint, m_.dir, allow_base_mismatch_);
+  restore();  // the identity check runs in apply_delta below; a refusal restores what was saved
   const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
   std::unique_ptr<model::SafetensorsCheckpoint> ckpt;
   try {
