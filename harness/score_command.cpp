@@ -3,8 +3,9 @@
 // round-trip exactly. Bad input -> DataError message and exit code 2.
 #include <chrono>
 #include <cstdio>
-#include <future>
 #include <iostream>
+#include <map>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -18,11 +19,14 @@
 #include "tasks/benchmark_files.h"
 #include "common/json_io.h"
 #include "tasks/data_error.h"
+#include "tasks/peer_answers.h"
+#include "tasks/scoring.h"
 
 namespace lnb::harness {
 namespace {
 
 using nlohmann::ordered_json;
+using PeerRecordRef = const tasks::PeerRecord*;
 
 std::string fmt(double v, int digits = 4) {
   char buf[64];
@@ -52,22 +56,12 @@ int score_caption(const std::string& ann, const std::string& res, bool per_image
   const tasks::CaptionInputs in = tasks::read_coco_caption_inputs(ann, res);
   const double t_read = seconds_since(t);
   t = std::chrono::steady_clock::now();
-  // pycocoevalcap: one tokenizer run over all references, one over all results; the
-  // two runs are independent, so they run on two threads.
-  auto refs_future = std::async(std::launch::async, [&in] { return metrics::coco_tokenize_grouped(in.references); });
-  const std::vector<std::string> tok_cands = metrics::coco_tokenize(in.candidates);
-  std::vector<std::vector<std::string>> tok_refs = refs_future.get();
-  const double t_tokenize = seconds_since(t);
-  t = std::chrono::steady_clock::now();
-  metrics::CaptionAccumulator acc;
-  for (size_t i = 0; i < in.image_ids.size(); ++i) {
-    acc.add(static_cast<int64_t>(i), in.image_ids[i], tok_cands[i], std::move(tok_refs[i]));
-  }
   metrics::FixedIdf fixed;
   if (!idf_reference.empty()) fixed = fixed_idf_from(idf_reference);
-  const metrics::CaptionScores s = idf_reference.empty()
-                                       ? acc.compute()
-                                       : acc.compute(metrics::CiderIdf::kFixedReference, &fixed);
+  // The results file's captions as pycocoevalcap reads them (the caption task scores
+  // what it exports, through the same function).
+  const metrics::CaptionScores s =
+      tasks::score_captions(in.image_ids, in.references, in.candidates, idf_reference.empty() ? nullptr : &fixed).scores;
   const double t_score = seconds_since(t);
   if (as_json) {
     ordered_json j = {{"schema", "lnbench.score.caption/1"},
@@ -76,7 +70,7 @@ int score_caption(const std::string& ann, const std::string& res, bool per_image
                       {"ROUGE_L", s.rouge_l}, {"CIDEr", s.cider},
                       {"cider_scale", "x1 (pycocoevalcap); papers often print x100"},
                       {"idf", s.idf_mode}, {"tokenizer", "ptb-3.4.1-coco"},
-                      {"timing_s", {{"read", t_read}, {"tokenize", t_tokenize}, {"score", t_score}}}};
+                      {"timing_s", {{"read", t_read}, {"tokenize_and_score", t_score}}}};
     if (per_image) {
       ordered_json rows = ordered_json::array();
       for (const auto& p : s.per_image)
@@ -108,9 +102,13 @@ int tokenize_only() {
 
 int score_vqa(const std::string& q, const std::string& a, const std::string& r, const std::string& norm, bool as_json) {
   const tasks::VqaInputs in = tasks::read_vqa_inputs(q, a, r);
-  metrics::VqaAccumulator acc(metrics::parse_vqa_normalization(norm));
-  for (size_t i = 0; i < in.questions.size(); ++i) acc.add(static_cast<int64_t>(i), in.questions[i], in.predictions[i]);
-  const metrics::VqaScores s = acc.compute();
+  std::vector<tasks::VqaItem> items;
+  std::vector<std::string_view> answers;
+  for (size_t i = 0; i < in.questions.size(); ++i) {
+    items.push_back({std::to_string(in.questions[i].question_id), static_cast<int64_t>(i), &in.questions[i]});
+    answers.push_back(in.predictions[i]);
+  }
+  const metrics::VqaScores s = tasks::score_vqa(items, answers, {metrics::parse_vqa_normalization(norm)}).scores[0];
   if (as_json) {
     print_json({{"schema", "lnbench.score.vqav2/1"}, {"normalization", s.normalization}, {"n_questions", s.n_questions},
                 {"overall", s.overall}, {"overall_unrounded", s.overall_unrounded},
@@ -130,22 +128,44 @@ ordered_json pope_json(const metrics::PopeScores& s) {
           {"notes", s.notes}};
 }
 
-int score_pope(const std::string& labels_path, const std::string& answers_path, const std::string& join, bool as_json) {
+// The label file's split: coco_pope_<split>.json names it, any other file its own stem.
+std::string pope_split_of(const std::filesystem::path& labels) {
+  const std::string stem = labels.stem().string();
+  for (const char* s : {"random", "popular", "adversarial"})
+    if (stem == std::string("coco_pope_") + s) return s;
+  return stem;
+}
+
+int score_pope(const std::string& labels_path, const std::string& answers_path, const std::string& join, bool skip_bad,
+               bool as_json) {
   const auto labels = tasks::read_pope_labels(labels_path);
   const auto answers = tasks::read_pope_answers(answers_path);
-  std::vector<std::optional<metrics::YesNo>> paired(answers.size());
+  const std::string split = pope_split_of(labels_path);
   std::vector<std::string> notes;
-  // A label is "yes" or "no" (the POPE files' own spelling); anything else is named,
-  // never counted as yes (the reference's `label != 'no'` would).
-  std::vector<metrics::YesNo> truth(labels.size());
+  // A label becomes ground truth through the POPE task's own rule (tasks/scoring.h): yes
+  // or no in any case. Anything else fails naming the line or, with --skip-bad-samples,
+  // drops that question (and its answer) as a counted skip; never a silent yes.
+  std::vector<std::optional<metrics::YesNo>> truth(labels.size());
+  std::vector<tasks::Skip> skipped;
   for (size_t i = 0; i < labels.size(); ++i) {
-    if (labels[i].label != "yes" && labels[i].label != "no")
-      throw tasks::DataError({labels_path, labels[i].line, "label", "\"yes\" or \"no\"",
-                              common::json_excerpt(nlohmann::json(labels[i].label)), ""});
-    truth[i] = labels[i].label == "no" ? metrics::YesNo::kNo : metrics::YesNo::kYes;
+    try {
+      truth[i] = tasks::pope_label(labels[i].label, labels_path, labels[i].line);
+    } catch (const tasks::DataError& e) {
+      if (!skip_bad) throw;
+      skipped.push_back({labels_path, labels[i].line, "label " + e.info().got + " is neither yes nor no"});
+    }
   }
+  std::vector<tasks::PopeItem> items;
+  std::vector<std::string_view> texts;
+  auto add = [&](size_t answer, std::optional<metrics::YesNo> gt, const std::string& id) {
+    items.push_back({split, id, gt});
+    texts.push_back(answers[answer].text);
+  };
   if (join == "position") {
-    for (size_t i = 0; i < answers.size() && i < labels.size(); ++i) paired[i] = truth[i];
+    for (size_t i = 0; i < answers.size(); ++i) {
+      if (i < labels.size() && !truth[i]) continue;  // a skipped label takes its answer with it
+      add(i, i < labels.size() ? truth[i] : std::nullopt, std::to_string(i));
+    }
     if (answers.size() != labels.size())
       notes.push_back(std::to_string(answers.size()) + " answers vs " + std::to_string(labels.size()) +
                       " labels: paired by position up to the shorter, as the reference does");
@@ -168,24 +188,30 @@ int score_pope(const std::string& labels_path, const std::string& answers_path, 
         throw tasks::DataError({answers_path, answers[i].line, "question_id", "one answer per question",
                                 std::to_string(*answers[i].question_id) + " again (first on line " + std::to_string(at->second) + ")",
                                 "a duplicate would be counted twice"});
-      paired[i] = truth[it->second];
+      if (!truth[it->second]) continue;
+      add(i, truth[it->second], std::to_string(*answers[i].question_id));
     }
   } else {
     throw std::invalid_argument("--join must be position or question_id");
   }
-  metrics::PopeAccumulator ref, exact;
-  for (size_t i = 0; i < answers.size(); ++i) {
-    ref.add(static_cast<int64_t>(i), paired[i], tasks::pope_parse_reference(answers[i].text));
-    exact.add(static_cast<int64_t>(i), paired[i], tasks::pope_parse_exact(answers[i].text));
-  }
-  const auto r = ref.compute(), e = exact.compute();
+  const tasks::PopeScored scored = tasks::score_pope(items, texts);
+  const metrics::PopeScores no_items;
+  const metrics::PopeScores& r = scored.splits.empty() ? no_items : scored.splits[0].reference;
+  const metrics::PopeScores& e = scored.splits.empty() ? no_items : scored.splits[0].exact;
+  ordered_json skipped_json = ordered_json::array();
+  for (size_t i = 0; i < skipped.size() && i < 20; ++i)
+    skipped_json.push_back({{"file", skipped[i].file}, {"line", skipped[i].line}, {"reason", skipped[i].reason}});
   if (as_json) {
-    print_json({{"schema", "lnbench.score.pope/1"}, {"join", join}, {"notes", notes},
-                {"pope-reference", pope_json(r)}, {"exact", pope_json(e)}});
+    print_json({{"schema", "lnbench.score.pope/1"}, {"join", join}, {"split", split}, {"notes", notes},
+                {"pope-reference", pope_json(r)}, {"exact", pope_json(e)},
+                {"skipped", {{"count", skipped.size()}, {"first", skipped_json}}}});
     return kExitOk;
   }
   for (const auto& n : notes) std::cout << "note: " << n << "\n";
-  std::cout << "POPE (" << answers.size() << " answers)   parser: pope-reference | exact\n"
+  if (!skipped.empty())
+    std::cout << "skipped " << skipped.size() << " question(s) with a bad label, first: line " << skipped[0].line << ": "
+              << skipped[0].reason << "\n";
+  std::cout << "POPE " << split << " (" << items.size() << " answers)   parser: pope-reference | exact\n"
             << "  accuracy   " << opt_str(r.accuracy) << " | " << opt_str(e.accuracy) << "\n"
             << "  precision  " << opt_str(r.precision) << " | " << opt_str(e.precision) << "\n"
             << "  recall     " << opt_str(r.recall) << " | " << opt_str(e.recall) << "\n"
@@ -196,32 +222,37 @@ int score_pope(const std::string& labels_path, const std::string& answers_path, 
 }
 
 int score_mme(const std::string& dir, bool as_json) {
-  metrics::MmeAccumulator acc;
   std::vector<std::string> tasks_all = metrics::mme_perception_tasks();
   for (const auto& t : metrics::mme_cognition_tasks()) tasks_all.push_back(t);
   if (!std::filesystem::is_directory(dir))
     throw tasks::DataError({dir, 0, "", "a folder of eval_tool result files (<subtask>.txt)",
                             std::filesystem::exists(dir) ? "a file" : "no such folder", "pass --results-dir FOLDER"});
+  // Every line through the MME task's own scoring (tasks/scoring.h): the GT rule, the
+  // eval_tool parse of the response as readlines() gives it.
+  std::vector<tasks::MmeItem> items;
+  std::vector<std::string> responses;
   size_t n_files = 0;
   for (const std::string& task : tasks_all) {
     const std::filesystem::path file = std::filesystem::path(dir) / (task + ".txt");
     if (!std::filesystem::exists(file)) continue;
     ++n_files;
     const auto lines = tasks::read_mme_task_file(file);
-    for (size_t i = 0; i < lines.size(); ++i) {
-      const metrics::YesNo gt = tasks::parse_yes_no_label(lines[i].gt);
-      if (gt == metrics::YesNo::kUnparseable)
-        throw tasks::DataError({file.string(), static_cast<long>(i + 1), "GT", "Yes or No", lines[i].gt, ""});
-      acc.add(task, static_cast<int64_t>(i), gt, tasks::mme_parse_response(lines[i].response));
-    }
     if (lines.size() % 2 != 0)
       throw tasks::DataError({file.string(), static_cast<long>(lines.size()), "", "an even number of lines (2 per image)",
                               std::to_string(lines.size()) + " lines", "the eval_tool pairs consecutive lines"});
+    for (size_t i = 0; i < lines.size(); ++i) {
+      items.push_back({task, task + "/" + lines[i].image + "#" + std::to_string(i % 2), lines[i].gt, file.string(),
+                       static_cast<long>(i + 1)});
+      std::string r = lines[i].response;
+      if (!r.empty() && r.back() == '\n') r.pop_back();  // score_mme adds the line end back for every line
+      responses.push_back(std::move(r));
+    }
   }
   if (n_files == 0)
     throw tasks::DataError({dir, 0, "", "at least one MME subtask file (existence.txt, ..., code_reasoning.txt)", "none",
                             "a missing result is not a score of 0"});
-  const metrics::MmeScores s = acc.compute();
+  const std::vector<std::string_view> views(responses.begin(), responses.end());
+  const metrics::MmeScores s = tasks::score_mme(items, views).scores;
   if (as_json) {
     ordered_json tasks_json = ordered_json::object();
     for (const auto& t : s.tasks)
@@ -237,6 +268,461 @@ int score_mme(const std::string& dir, bool as_json) {
   std::cout << "  Perception total " << fmt(s.perception, 2) << "\n  Cognition total  " << fmt(s.cognition, 2) << "\n";
   for (const auto& m : s.missing_tasks) std::cout << "  (no " << m << ".txt)\n";
   return kExitOk;
+}
+
+// --- Peers' answer files (tasks/peer_answers.h) ------------------------------------
+
+// A doc field as text: lmms-eval's datasets hold ids as strings or integers.
+std::string doc_text(const PeerRecordRef& r, const char* name, const std::string& file) {
+  const auto it = r->doc.find(name);
+  if (it == r->doc.end())
+    throw tasks::DataError({file, r->line, std::string("doc.") + name, "a field of the logged dataset row", "none",
+                            "is this the log of the right task?"});
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+  throw tasks::DataError({file, r->line, std::string("doc.") + name, "a string or an integer", common::json_excerpt(*it), ""});
+}
+
+template <class Record>
+struct Deduped {
+  std::vector<const Record*> kept;
+  int64_t n_duplicates = 0;
+  std::string example;
+};
+
+// First record per key, file order; later ones with the same key counted and named.
+template <class Record, class KeyFn>
+Deduped<Record> dedupe(const std::vector<Record>& records, KeyFn key) {
+  Deduped<Record> d;
+  std::unordered_map<std::string, long> seen;
+  for (const Record& r : records) {
+    const std::string k = key(&r);
+    const auto [at, fresh] = seen.emplace(k, r.line);
+    if (fresh) {
+      d.kept.push_back(&r);
+    } else if (d.n_duplicates++ == 0) {
+      d.example = "line " + std::to_string(r.line) + " repeats " + k + " (first on line " + std::to_string(at->second) + ")";
+    }
+  }
+  return d;
+}
+
+template <class Record>
+ordered_json duplicates_json(const Deduped<Record>& d) {
+  return {{"count", d.n_duplicates}, {"example", d.n_duplicates ? ordered_json(d.example) : ordered_json(nullptr)},
+          {"treatment", "lnbench keeps the first record per key; the peer's own numbers count every record"}};
+}
+
+ordered_json lmms_pope_json(const tasks::LmmsEvalPope& p) {
+  return {{"accuracy", p.accuracy}, {"precision", p.precision}, {"recall", p.recall}, {"f1", p.f1},
+          {"yes_ratio", p.yes_ratio}, {"n", p.n}};
+}
+
+int score_pope_from_lmms_eval(const std::string& file, bool skip_bad, bool as_json) {
+  const std::vector<tasks::PeerRecord> records = tasks::read_lmms_eval_samples(file);
+  // Key: split/question_id. A pooled `pope` log has every split; `pope_random` etc. one.
+  const auto d = dedupe(records, [&](PeerRecordRef r) {
+    return doc_text(r, "category", file) + "/" + doc_text(r, "question_id", file);
+  });
+  std::vector<tasks::PopeItem> items;
+  std::vector<std::string> texts;
+  std::vector<tasks::Skip> skipped;
+  for (PeerRecordRef r : d.kept) {
+    const std::string split = doc_text(r, "category", file), label = doc_text(r, "answer", file);
+    try {
+      items.push_back({split, split + "/" + doc_text(r, "question_id", file), tasks::pope_label(label, file, r->line)});
+    } catch (const tasks::DataError& e) {
+      if (!skip_bad) throw;
+      skipped.push_back({file, r->line, "doc.answer " + e.info().got + " is neither yes nor no"});
+      continue;
+    }
+    texts.push_back(tasks::pope_answer_text(r->response));  // as LLaVA's answer file would hold it
+  }
+  const std::vector<std::string_view> views(texts.begin(), texts.end());
+  const tasks::PopeScored scored = tasks::score_pope(items, views);
+  // The peer's numbers over every record it logged, as its aggregation saw them.
+  std::vector<std::string> labels, responses;
+  for (const tasks::PeerRecord& r : records) {
+    labels.push_back(doc_text(&r, "answer", file));
+    responses.push_back(r.response);
+  }
+  const tasks::LmmsEvalPope peer = tasks::lmms_eval_pope(labels, responses);
+  int64_t not_exact = 0;
+  for (const auto& smp : scored.samples) not_exact += smp.extra["parsed_exact"] == "unparseable";
+  std::vector<std::string> why;
+  if (scored.splits.size() > 1)
+    why.push_back("lmms-eval pools the " + std::to_string(scored.splits.size()) +
+                  " splits into one set; lnbench scores each split and reports the mean F1 (LLaVA-1.5's number)");
+  why.push_back("lmms-eval's yes_ratio is the labels' share of yes (" + fmt(peer.yes_ratio) +
+                "); lnbench's is the predictions' share, per split");
+  if (not_exact > 0)
+    why.push_back(std::to_string(not_exact) + " answers are not exactly yes/no: lmms-eval counts them wrong and "
+                  "leaves them out of TP/FP/FN; lnbench's headline reads them with POPE's reference parser "
+                  "(its exact-match column matches lmms-eval's rule)");
+  if (d.n_duplicates > 0) why.push_back(std::to_string(d.n_duplicates) + " duplicated records: counted by lmms-eval, left out by lnbench");
+  if (!skipped.empty()) why.push_back(std::to_string(skipped.size()) + " records with a bad label skipped by lnbench");
+  if (as_json) {
+    print_json({{"schema", "lnbench.score.peer/1"}, {"task", "pope"}, {"from", "lmms-eval"}, {"file", file},
+                {"records", records.size()}, {"scored", items.size()}, {"duplicates", duplicates_json(d)},
+                {"skipped", skipped.size()},
+                {"mapping", "doc.category = split, doc.question_id = question id, doc.answer = label, filtered_resps[0] "
+                            "= the answer (.strip()ped for lnbench, as LLaVA writes it)"},
+                {"lnbench", {{"values", tasks::pope_values_json(scored)}, {"splits", tasks::pope_splits_json(scored)},
+                             {"unparseable_rate", scored.unparseable_rate}}},
+                {"peer", {{"tool", "lmms-eval 0.7.x tasks/pope/utils.py (pooled, exact match)"}, {"values", lmms_pope_json(peer)}}},
+                {"differences", why}});
+    return kExitOk;
+  }
+  std::cout << "POPE from lmms-eval " << file << ": " << records.size() << " records, " << items.size() << " scored\n";
+  std::cout << "  split        lnbench F1 (reference | exact)   accuracy (reference | exact)\n";
+  for (const auto& sp : scored.splits)
+    std::cout << "  " << sp.split << "  " << opt_str(sp.reference.f1) << " | " << opt_str(sp.exact.f1) << "   "
+              << opt_str(sp.reference.accuracy) << " | " << opt_str(sp.exact.accuracy) << "\n";
+  std::cout << "  lnbench F1 mean " << opt_str(scored.f1_mean) << "\n"
+            << "  lmms-eval (pooled)  f1 " << fmt(peer.f1) << "  accuracy " << fmt(peer.accuracy) << "  precision "
+            << fmt(peer.precision) << "  recall " << fmt(peer.recall) << "  yes_ratio " << fmt(peer.yes_ratio) << "\n";
+  for (const auto& w : why) std::cout << "  why: " << w << "\n";
+  return kExitOk;
+}
+
+int score_mme_from_lmms_eval(const std::string& file, bool as_json) {
+  const std::vector<tasks::PeerRecord> records = tasks::read_lmms_eval_samples(file);
+  const auto d = dedupe(records, [&](PeerRecordRef r) {
+    return doc_text(r, "question_id", file) + " / " + doc_text(r, "question", file);
+  });
+  // The eval_tool pairs an image's two questions as consecutive lines of its subtask
+  // file: group the kept records by (subtask, image) in first-seen order.
+  std::map<std::string, std::vector<std::string>> image_order;  // subtask -> images
+  std::map<std::pair<std::string, std::string>, std::vector<PeerRecordRef>> by_image;
+  for (PeerRecordRef r : d.kept) {
+    const std::string task = doc_text(r, "category", file), image = doc_text(r, "question_id", file);
+    auto& v = by_image[{task, image}];
+    if (v.empty()) image_order[task].push_back(image);
+    v.push_back(r);
+  }
+  std::vector<tasks::MmeItem> items;
+  std::vector<std::string> responses;
+  std::vector<std::string> all_tasks = metrics::mme_perception_tasks();
+  for (const auto& t : metrics::mme_cognition_tasks()) all_tasks.push_back(t);
+  for (const std::string& task : all_tasks) {
+    for (const std::string& image : image_order[task]) {
+      const auto& v = by_image.at({task, image});
+      if (v.size() != 2)
+        throw tasks::DataError({file, v[0]->line, "doc.question_id", "2 questions per image (MME pairs them)",
+                                std::to_string(v.size()) + " for " + image, ""});
+      for (size_t k = 0; k < 2; ++k) {
+        items.push_back({task, task + "/" + image + "#" + std::to_string(k), doc_text(v[k], "answer", file), file, v[k]->line});
+        responses.push_back(tasks::mme_response_text(v[k]->response));
+      }
+    }
+    image_order.erase(task);
+  }
+  if (!image_order.empty())
+    throw tasks::DataError({file, 0, "doc.category", "an MME subtask", image_order.begin()->first, ""});
+  const std::vector<std::string_view> views(responses.begin(), responses.end());
+  const tasks::MmeScored scored = tasks::score_mme(items, views);
+  std::vector<std::string> cats, images, labels, resps;
+  for (const tasks::PeerRecord& r : records) {
+    cats.push_back(doc_text(&r, "category", file));
+    images.push_back(doc_text(&r, "question_id", file));
+    labels.push_back(doc_text(&r, "answer", file));
+    resps.push_back(r.response);
+  }
+  tasks::LmmsEvalMme peer;
+  try {
+    peer = tasks::lmms_eval_mme(cats, images, labels, resps);
+  } catch (const tasks::DataError& e) {
+    tasks::DataErrorInfo info = e.info();
+    info.file = file;
+    throw tasks::DataError(info);
+  }
+  int64_t parse_differs = 0;
+  std::string parse_example;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string ours = scored.samples[i].parsed, theirs = tasks::lmms_eval_mme_parse(responses[i]);
+    if (ours != theirs && parse_differs++ == 0)
+      parse_example = common::json_excerpt(nlohmann::json(responses[i])) + ": eval_tool " + ours + ", lmms-eval " + theirs;
+  }
+  std::vector<std::string> why;
+  if (parse_differs > 0)
+    why.push_back(std::to_string(parse_differs) + " responses parse differently: lmms-eval strips and drops '.' "
+                  "before the yes/no test and reads a lone y/n (e.g. " + parse_example + ")");
+  if (d.n_duplicates > 0) why.push_back(std::to_string(d.n_duplicates) + " duplicated records: counted by lmms-eval, left out by lnbench");
+  ordered_json ours = ordered_json::object(), theirs = ordered_json::object();
+  for (const auto& t : scored.scores.tasks) ours[t.task] = t.score;
+  for (const auto& [c, v] : peer.categories) theirs[c] = v;
+  if (as_json) {
+    print_json({{"schema", "lnbench.score.peer/1"}, {"task", "mme"}, {"from", "lmms-eval"}, {"file", file},
+                {"records", records.size()}, {"scored", items.size()}, {"duplicates", duplicates_json(d)},
+                {"mapping", "doc.category = subtask, doc.question_id = image, doc.answer = GT, filtered_resps[0] = "
+                            "the response (.strip()ped, one line, as LLaVA writes the eval_tool file)"},
+                {"lnbench", {{"perception", scored.scores.perception}, {"cognition", scored.scores.cognition},
+                             {"tasks", ours}, {"unparseable_rate", scored.scores.unparseable_rate}}},
+                {"peer", {{"tool", "lmms-eval 0.7.x tasks/mme/utils.py"}, {"perception", peer.perception},
+                          {"cognition", peer.cognition}, {"tasks", theirs}}},
+                {"differences", why}});
+    return kExitOk;
+  }
+  std::cout << "MME from lmms-eval " << file << ": " << records.size() << " records, " << items.size() << " scored\n"
+            << "  perception  lnbench (eval_tool) " << fmt(scored.scores.perception, 2) << "  lmms-eval "
+            << fmt(peer.perception, 2) << "\n"
+            << "  cognition   lnbench (eval_tool) " << fmt(scored.scores.cognition, 2) << "  lmms-eval "
+            << fmt(peer.cognition, 2) << "\n";
+  for (const auto& w : why) std::cout << "  why: " << w << "\n";
+  return kExitOk;
+}
+
+int score_pope_from_vlmevalkit(const std::string& file, bool skip_bad, bool as_json) {
+  const std::vector<tasks::PeerRow> rows = tasks::read_vlmevalkit_predictions(file);
+  const auto d = dedupe(rows, [&](const tasks::PeerRow* r) { return "index " + tasks::peer_col(*r, "index", file); });
+  std::vector<tasks::PopeItem> items;
+  std::vector<std::string> texts;
+  std::vector<tasks::Skip> skipped;
+  for (const tasks::PeerRow* r : d.kept) {
+    const std::string& cats = tasks::peer_col(*r, "category", file);
+    const std::string& label = tasks::peer_col(*r, "answer", file);
+    metrics::YesNo gt;
+    try {
+      gt = tasks::pope_label(label, file, r->line);
+    } catch (const tasks::DataError& e) {
+      if (!skip_bad) throw;
+      skipped.push_back({file, r->line, "answer " + e.info().got + " is neither yes nor no"});
+      continue;
+    }
+    // A row listed under several categories ("random,popular") is a question of each split.
+    for (size_t start = 0;;) {
+      const size_t comma = cats.find(',', start);
+      const std::string split = cats.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      items.push_back({split, split + "/" + tasks::peer_col(*r, "index", file), gt});
+      texts.push_back(tasks::pope_answer_text(tasks::peer_col(*r, "prediction", file)));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  const std::vector<std::string_view> views(texts.begin(), texts.end());
+  const tasks::PopeScored scored = tasks::score_pope(items, views);
+  std::vector<std::string> answers, extracted, categories;
+  int64_t unknown = 0;
+  for (const tasks::PeerRow& r : rows) {
+    answers.push_back(tasks::peer_col(r, "answer", file));
+    extracted.push_back(tasks::vlmevalkit_yorn(tasks::peer_col(r, "prediction", file)));
+    unknown += extracted.back() == "Unknown";
+    categories.push_back(tasks::peer_col(r, "category", file));
+  }
+  const std::vector<tasks::VlmevalkitPopeSplit> peer = tasks::vlmevalkit_pope(answers, extracted, categories);
+  ordered_json peer_json = ordered_json::object();
+  for (const auto& p : peer)
+    peer_json[p.split] = {{"Overall", p.overall}, {"acc", p.acc}, {"precision", p.precision}, {"recall", p.recall}};
+  std::vector<std::string> why;
+  why.push_back("VLMEvalKit reports x100 and its 'Overall' is F1; lnbench reports 0-1 and its headline is the mean F1 over splits");
+  if (unknown > 0)
+    why.push_back(std::to_string(unknown) + " predictions hold both or neither of the words yes/no: VLMEvalKit's "
+                  "YOrN_Extraction says Unknown (wrong, and a 'no' for recall) unless an LLM judge resolves it; POPE's "
+                  "reference parser reads each as yes or no");
+  if (d.n_duplicates > 0) why.push_back(std::to_string(d.n_duplicates) + " duplicated rows: counted by VLMEvalKit, left out by lnbench");
+  if (as_json) {
+    print_json({{"schema", "lnbench.score.peer/1"}, {"task", "pope"}, {"from", "vlmevalkit"}, {"file", file},
+                {"records", rows.size()}, {"scored", items.size()}, {"duplicates", duplicates_json(d)},
+                {"skipped", skipped.size()},
+                {"mapping", "category = split (a comma list: one question per split), index = question id, answer = "
+                            "label, prediction = the answer (.strip()ped for lnbench)"},
+                {"lnbench", {{"values", tasks::pope_values_json(scored)}, {"splits", tasks::pope_splits_json(scored)},
+                             {"unparseable_rate", scored.unparseable_rate}}},
+                {"peer", {{"tool", "VLMEvalKit utils/yorn.py POPE_rating, YOrN_Extraction, judge exact_matching"},
+                          {"values", peer_json}}},
+                {"differences", why}});
+    return kExitOk;
+  }
+  std::cout << "POPE from VLMEvalKit " << file << ": " << rows.size() << " rows, " << items.size() << " scored\n";
+  for (const auto& sp : scored.splits)
+    std::cout << "  " << sp.split << "  lnbench F1 " << opt_str(sp.reference.f1) << " (exact " << opt_str(sp.exact.f1) << ")\n";
+  std::cout << "  lnbench F1 mean " << opt_str(scored.f1_mean) << "\n";
+  for (const auto& p : peer)
+    std::cout << "  VLMEvalKit " << p.split << "  F1 x100 " << fmt(p.overall, 2) << "  acc " << fmt(p.acc, 2) << "\n";
+  for (const auto& w : why) std::cout << "  why: " << w << "\n";
+  return kExitOk;
+}
+
+int score_mme_from_vlmevalkit(const std::string& file, bool as_json) {
+  const std::vector<tasks::PeerRow> rows = tasks::read_vlmevalkit_predictions(file);
+  const auto d = dedupe(rows, [&](const tasks::PeerRow* r) { return "index " + tasks::peer_col(*r, "index", file); });
+  std::map<std::string, std::vector<std::string>> image_order;
+  std::map<std::pair<std::string, std::string>, std::vector<const tasks::PeerRow*>> by_image;
+  for (const tasks::PeerRow* r : d.kept) {
+    const std::string& task = tasks::peer_col(*r, "category", file);
+    const std::string& image = tasks::peer_col(*r, "image_path", file);
+    auto& v = by_image[{task, image}];
+    if (v.empty()) image_order[task].push_back(image);
+    v.push_back(r);
+  }
+  std::vector<tasks::MmeItem> items;
+  std::vector<std::string> responses;
+  std::vector<std::string> all_tasks = metrics::mme_perception_tasks();
+  for (const auto& t : metrics::mme_cognition_tasks()) all_tasks.push_back(t);
+  for (const std::string& task : all_tasks) {
+    for (const std::string& image : image_order[task]) {
+      const auto& v = by_image.at({task, image});
+      if (v.size() != 2)
+        throw tasks::DataError({file, v[0]->line, "image_path", "2 questions per image (MME pairs them)",
+                                std::to_string(v.size()) + " for " + image, ""});
+      for (size_t k = 0; k < 2; ++k) {
+        items.push_back({task, task + "/" + image + "#" + std::to_string(k), tasks::peer_col(*v[k], "answer", file), file,
+                         v[k]->line});
+        responses.push_back(tasks::mme_response_text(tasks::peer_col(*v[k], "prediction", file)));
+      }
+    }
+    image_order.erase(task);
+  }
+  if (!image_order.empty()) throw tasks::DataError({file, 0, "category", "an MME subtask", image_order.begin()->first, ""});
+  const std::vector<std::string_view> views(responses.begin(), responses.end());
+  const tasks::MmeScored scored = tasks::score_mme(items, views);
+  std::vector<std::string> cats, images, answers, extracted;
+  for (const tasks::PeerRow& r : rows) {
+    cats.push_back(tasks::peer_col(r, "category", file));
+    images.push_back(tasks::peer_col(r, "image_path", file));
+    answers.push_back(tasks::peer_col(r, "answer", file));
+    extracted.push_back(tasks::vlmevalkit_yorn(tasks::peer_col(r, "prediction", file)));
+  }
+  tasks::VlmevalkitMme peer;
+  try {
+    peer = tasks::vlmevalkit_mme(cats, images, answers, extracted);
+  } catch (const tasks::DataError& e) {
+    tasks::DataErrorInfo info = e.info();
+    info.file = file;
+    throw tasks::DataError(info);
+  }
+  int64_t parse_differs = 0;
+  std::string parse_example;
+  for (size_t i = 0; i < items.size(); ++i) {
+    std::string theirs = tasks::vlmevalkit_yorn(responses[i]);
+    theirs = theirs == "Yes" ? "yes" : theirs == "No" ? "no" : "other";
+    if (theirs != scored.samples[i].parsed && parse_differs++ == 0)
+      parse_example = common::json_excerpt(nlohmann::json(responses[i])) + ": eval_tool " + scored.samples[i].parsed +
+                      ", VLMEvalKit " + theirs;
+  }
+  std::vector<std::string> why;
+  if (parse_differs > 0)
+    why.push_back(std::to_string(parse_differs) + " predictions parse differently: VLMEvalKit looks for the words yes/no "
+                  "anywhere (both or neither: Unknown), the eval_tool in the first 4 characters (e.g. " + parse_example + ")");
+  if (d.n_duplicates > 0) why.push_back(std::to_string(d.n_duplicates) + " duplicated rows: counted by VLMEvalKit, left out by lnbench");
+  if (!peer.perception || !peer.reasoning)
+    why.push_back("VLMEvalKit's MME_rating needs all 14 categories (a KeyError otherwise): its totals are null");
+  ordered_json ours = ordered_json::object(), theirs = ordered_json::object();
+  for (const auto& t : scored.scores.tasks) ours[t.task] = t.score;
+  for (const auto& [c, v] : peer.categories) theirs[c] = v;
+  auto o = [](const std::optional<double>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); };
+  if (as_json) {
+    print_json({{"schema", "lnbench.score.peer/1"}, {"task", "mme"}, {"from", "vlmevalkit"}, {"file", file},
+                {"records", rows.size()}, {"scored", items.size()}, {"duplicates", duplicates_json(d)},
+                {"mapping", "category = subtask, image_path = image, answer = GT, prediction = the response (.strip()ped, "
+                            "one line, as LLaVA writes the eval_tool file)"},
+                {"lnbench", {{"perception", scored.scores.perception}, {"cognition", scored.scores.cognition},
+                             {"tasks", ours}, {"unparseable_rate", scored.scores.unparseable_rate}}},
+                {"peer", {{"tool", "VLMEvalKit utils/yorn.py MME_rating, YOrN_Extraction, judge exact_matching"},
+                          {"perception", o(peer.perception)}, {"reasoning", o(peer.reasoning)}, {"tasks", theirs}}},
+                {"differences", why}});
+    return kExitOk;
+  }
+  std::cout << "MME from VLMEvalKit " << file << ": " << rows.size() << " rows, " << items.size() << " scored\n"
+            << "  perception  lnbench (eval_tool) " << fmt(scored.scores.perception, 2) << "  VLMEvalKit "
+            << (peer.perception ? fmt(*peer.perception, 2) : "n/a") << "\n"
+            << "  cognition   lnbench (eval_tool) " << fmt(scored.scores.cognition, 2) << "  VLMEvalKit (reasoning) "
+            << (peer.reasoning ? fmt(*peer.reasoning, 2) : "n/a") << "\n";
+  for (const auto& w : why) std::cout << "  why: " << w << "\n";
+  return kExitOk;
+}
+
+int score_vqa_from_lmms_eval(const std::string& file, bool as_json) {
+  const std::vector<tasks::PeerRecord> records = tasks::read_lmms_eval_samples(file);
+  const auto d = dedupe(records, [&](PeerRecordRef r) { return "question_id " + doc_text(r, "question_id", file); });
+  // The logged doc is the annotation: question_type, answer_type and the ten answers.
+  auto question_of = [&](PeerRecordRef r) {
+    metrics::VqaQuestion q;
+    const std::string id = doc_text(r, "question_id", file);
+    try {
+      q.question_id = std::stoll(id);
+    } catch (const std::exception&) {
+      throw tasks::DataError({file, r->line, "doc.question_id", "an integer VQAv2 question id", id, ""});
+    }
+    q.question_type = doc_text(r, "question_type", file);
+    q.answer_type = doc_text(r, "answer_type", file);
+    const auto it = r->doc.find("answers");
+    if (it == r->doc.end() || !it->is_array() || it->empty())
+      throw tasks::DataError({file, r->line, "doc.answers", "the ten annotator answers (a list)",
+                              it == r->doc.end() ? "none" : common::json_excerpt(*it),
+                              "lnbench scores vqav2_val logs; test-split logs have no answers"});
+    for (const auto& a : *it) {
+      if (!a.is_object() || !a.contains("answer") || !a["answer"].is_string())
+        throw tasks::DataError({file, r->line, "doc.answers[].answer", "a string", common::json_excerpt(a), ""});
+      metrics::VqaGtAnswer g;
+      g.answer = a["answer"].get<std::string>();
+      if (a.contains("answer_confidence") && a["answer_confidence"].is_string()) g.confidence = a["answer_confidence"];
+      if (a.contains("answer_id") && a["answer_id"].is_number_integer()) g.answer_id = a["answer_id"].get<int64_t>();
+      q.answers.push_back(std::move(g));
+    }
+    return q;
+  };
+  std::vector<metrics::VqaQuestion> gt;
+  gt.reserve(d.kept.size());
+  for (PeerRecordRef r : d.kept) gt.push_back(question_of(r));
+  std::vector<tasks::VqaItem> items;
+  std::vector<std::string_view> answers;
+  for (size_t i = 0; i < d.kept.size(); ++i) {
+    items.push_back({std::to_string(gt[i].question_id), static_cast<int64_t>(i), &gt[i]});
+    answers.push_back(d.kept[i]->response);
+  }
+  const tasks::VqaScored scored =
+      tasks::score_vqa(items, answers, {metrics::VqaNormalization::kOfficial, metrics::VqaNormalization::kLlava});
+  // The peer: every record, its own per-document accuracy, then the mean.
+  std::vector<double> peer_acc;
+  int64_t differs = 0;
+  std::string example;
+  for (const tasks::PeerRecord& r : records) {
+    const metrics::VqaQuestion q = question_of(&r);
+    std::vector<std::string> a, c;
+    std::vector<int64_t> ids;
+    for (const auto& g : q.answers) {
+      a.push_back(g.answer);
+      c.push_back(g.confidence);
+      ids.push_back(g.answer_id);
+    }
+    peer_acc.push_back(tasks::lmms_eval_vqa_accuracy(a, c, ids, r.response));
+    const double ours = metrics::vqa_question_accuracy(q, r.response, metrics::VqaNormalization::kOfficial);
+    if (ours != peer_acc.back() && differs++ == 0)
+      example = "question " + std::to_string(q.question_id) + " answered " + common::json_excerpt(nlohmann::json(r.response)) +
+                ": official " + fmt(ours) + ", lmms-eval " + fmt(peer_acc.back());
+  }
+  const double peer = tasks::lmms_eval_mean(peer_acc);
+  const metrics::VqaScores& off = scored.scores[0];
+  const metrics::VqaScores& llava = scored.scores[1];
+  std::vector<std::string> why;
+  why.push_back("lmms-eval reports 0-1 (exact_match), lnbench x100 like the official script");
+  if (differs > 0)
+    why.push_back(std::to_string(differs) + " questions score differently: lmms-eval always runs EvalAI's punctuation and "
+                  "digit/article passes over prediction and answers (the official script only when the ten answers "
+                  "disagree) and never lowercases first (e.g. " + example + ")");
+  if (d.n_duplicates > 0) why.push_back(std::to_string(d.n_duplicates) + " duplicated records: counted by lmms-eval, left out by lnbench");
+  if (as_json) {
+    print_json({{"schema", "lnbench.score.peer/1"}, {"task", "vqav2"}, {"from", "lmms-eval"}, {"file", file},
+                {"records", records.size()}, {"scored", items.size()}, {"duplicates", duplicates_json(d)},
+                {"mapping", "doc.question_id = question id, doc.answers / answer_type / question_type = the annotation, "
+                            "filtered_resps[0] = the answer"},
+                {"lnbench", {{"accuracy", off.overall_unrounded}, {"accuracy_official", off.overall},
+                             {"accuracy_llava", llava.overall_unrounded}, {"perAnswerType", off.per_answer_type}}},
+                {"peer", {{"tool", "lmms-eval 0.7.x tasks/vqav2/utils.py vqav2_process_results, mean"}, {"exact_match", peer}}},
+                {"differences", why}});
+    return kExitOk;
+  }
+  std::cout << "VQAv2 from lmms-eval " << file << ": " << records.size() << " records, " << items.size() << " scored\n"
+            << "  lnbench official " << fmt(off.overall_unrounded, 4) << "  (llava/EvalAI " << fmt(llava.overall_unrounded, 4)
+            << ")\n  lmms-eval exact_match " << fmt(peer, 6) << "  (x100: " << fmt(100 * peer, 4) << ")\n";
+  for (const auto& w : why) std::cout << "  why: " << w << "\n";
+  return kExitOk;
+}
+
+void check_peer(const std::string& peer) {
+  if (peer != "lmms-eval" && peer != "vlmevalkit")
+    throw std::invalid_argument("--from: the peer '" + peer + "' is not one lnbench reads (lmms-eval, vlmevalkit)");
 }
 
 }  // namespace
@@ -264,31 +750,91 @@ void register_score(CLI::App& app, int& exit_code) {
     });
   });
 
-  struct VqaArgs { std::string q, a, r, norm = "official"; bool json = false; };
+  struct VqaArgs {
+    std::string q, a, r, norm = "official";
+    std::vector<std::string> from;
+    bool json = false;
+  };
   static VqaArgs va;
   CLI::App* vqa = score->add_subcommand("vqav2", "VQAv2 accuracy with answer- and question-type breakdowns");
-  vqa->add_option("--questions", va.q, "v2_OpenEnded_mscoco_*_questions.json")->required();
-  vqa->add_option("--annotations", va.a, "v2_mscoco_*_annotations.json")->required();
-  vqa->add_option("--results", va.r, "[{question_id, answer}]")->required();
+  vqa->add_option("--questions", va.q, "v2_OpenEnded_mscoco_*_questions.json");
+  vqa->add_option("--annotations", va.a, "v2_mscoco_*_annotations.json");
+  vqa->add_option("--results", va.r, "[{question_id, answer}]");
+  vqa->add_option("--from", va.from, "PEER FILE: a peer's answers, scored by lnbench and by the peer's rules side by "
+                                     "side. PEER: lmms-eval (a vqav2_val --log_samples sample log)")
+      ->expected(2);
   vqa->add_option("--normalization", va.norm, "official (2021, default) | pre2021 | llava");
   vqa->add_flag("--json", va.json, "One JSON object");
-  vqa->callback([&exit_code] { guarded(exit_code, [] { return score_vqa(va.q, va.a, va.r, va.norm, va.json); }); });
+  vqa->callback([&exit_code] {
+    guarded(exit_code, [] {
+      if (!va.from.empty()) {
+        check_peer(va.from[0]);
+        if (va.from[0] != "lmms-eval")
+          throw std::invalid_argument("--from vlmevalkit: VLMEvalKit has no VQAv2 val dataset; lnbench reads lmms-eval's");
+        if (!va.q.empty() || !va.a.empty() || !va.r.empty())
+          throw std::invalid_argument("--from brings its own answers (doc.answers): give it without --questions/--annotations/--results");
+        return score_vqa_from_lmms_eval(va.from[1], va.json);
+      }
+      if (va.q.empty() || va.a.empty() || va.r.empty())
+        throw std::invalid_argument("--questions, --annotations and --results are required (or --from)");
+      return score_vqa(va.q, va.a, va.r, va.norm, va.json);
+    });
+  });
 
-  struct PopeArgs { std::string labels, answers, join = "position"; bool json = false; };
+  struct PopeArgs {
+    std::string labels, answers, join = "position";
+    std::vector<std::string> from;
+    bool json = false, skip_bad = false;
+  };
   static PopeArgs pa;
   CLI::App* pope = score->add_subcommand("pope", "POPE accuracy/precision/recall/F1/yes-ratio with both parsers");
-  pope->add_option("--labels", pa.labels, "coco_pope_SPLIT.json (JSON lines)")->required();
-  pope->add_option("--answers", pa.answers, "answers JSON lines: 'answer' (POPE) or 'text' (LLaVA)")->required();
+  pope->add_option("--labels", pa.labels, "coco_pope_SPLIT.json (JSON lines)");
+  pope->add_option("--answers", pa.answers, "answers JSON lines: 'answer' (POPE) or 'text' (LLaVA)");
+  pope->add_option("--from", pa.from, "PEER FILE: a peer's answers, scored by lnbench and by the peer's rules side by "
+                                      "side. PEER: lmms-eval (a --log_samples sample log) | vlmevalkit (a prediction .tsv or .json)")
+      ->expected(2);
   pope->add_option("--join", pa.join, "position (the reference's pairing, default) | question_id");
   pope->add_flag("--json", pa.json, "One JSON object");
-  pope->callback([&exit_code] { guarded(exit_code, [] { return score_pope(pa.labels, pa.answers, pa.join, pa.json); }); });
+  pope->add_flag("--skip-bad-samples", pa.skip_bad,
+                 "count a label that is neither yes nor no as a skipped question (with its answer) instead of failing");
+  pope->callback([&exit_code] {
+    guarded(exit_code, [] {
+      if (!pa.from.empty()) {
+        check_peer(pa.from[0]);
+        if (!pa.labels.empty() || !pa.answers.empty())
+          throw std::invalid_argument("--from brings its own labels (doc.answer): give it without --labels/--answers");
+        return pa.from[0] == "lmms-eval" ? score_pope_from_lmms_eval(pa.from[1], pa.skip_bad, pa.json)
+                                         : score_pope_from_vlmevalkit(pa.from[1], pa.skip_bad, pa.json);
+      }
+      if (pa.labels.empty() || pa.answers.empty()) throw std::invalid_argument("--labels and --answers are required (or --from)");
+      return score_pope(pa.labels, pa.answers, pa.join, pa.skip_bad, pa.json);
+    });
+  });
 
-  struct MmeArgs { std::string dir; bool json = false; };
+  struct MmeArgs {
+    std::string dir;
+    std::vector<std::string> from;
+    bool json = false;
+  };
   static MmeArgs ma;
   CLI::App* mme = score->add_subcommand("mme", "MME scores with the official eval_tool semantics");
-  mme->add_option("--results-dir", ma.dir, "folder with one <task>.txt per subtask (eval_tool format)")->required();
+  mme->add_option("--results-dir", ma.dir, "folder with one <task>.txt per subtask (eval_tool format)");
+  mme->add_option("--from", ma.from, "PEER FILE: a peer's answers, scored by lnbench and by the peer's rules side by "
+                                     "side. PEER: lmms-eval (a --log_samples sample log) | vlmevalkit (a prediction .tsv or .json)")
+      ->expected(2);
   mme->add_flag("--json", ma.json, "One JSON object");
-  mme->callback([&exit_code] { guarded(exit_code, [] { return score_mme(ma.dir, ma.json); }); });
+  mme->callback([&exit_code] {
+    guarded(exit_code, [] {
+      if (!ma.from.empty()) {
+        check_peer(ma.from[0]);
+        if (!ma.dir.empty()) throw std::invalid_argument("give --from or --results-dir, not both");
+        return ma.from[0] == "lmms-eval" ? score_mme_from_lmms_eval(ma.from[1], ma.json)
+                                         : score_mme_from_vlmevalkit(ma.from[1], ma.json);
+      }
+      if (ma.dir.empty()) throw std::invalid_argument("--results-dir is required (or --from)");
+      return score_mme(ma.dir, ma.json);
+    });
+  });
 
   register_score_task(score, exit_code);
 }

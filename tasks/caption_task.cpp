@@ -7,17 +7,16 @@
 // as a COCO results file plus the references in COCO annotation form, so
 // `lnbench score caption` reproduces the numbers from the export alone.
 #include <fstream>
-#include <future>
 #include <unordered_set>
 
 #include "metrics/caption_metrics.h"
-#include "metrics/ptb_tokenizer.h"
 #include "metrics/utf8.h"
 #include "common/file_io.h"
 #include "tasks/data_error.h"
 #include "tasks/json_fields.h"
 #include "tasks/json_out.h"
 #include "tasks/prompt_asset.h"
+#include "tasks/scoring.h"
 #include "tasks/task.h"
 #include "tasks/text_util.h"
 
@@ -91,19 +90,16 @@ class CaptionTask final : public Task {
   }
 
   TaskScores do_score(const std::vector<const std::string*>& answers) const override {
+    std::vector<std::string> ids, cands;
     std::vector<std::vector<std::string>> refs;
-    std::vector<std::string> cands;
     for (size_t i = 0; i < items_.size(); ++i) {
+      ids.push_back(items_[i].image_id);
       refs.push_back(items_[i].refs);
-      cands.push_back(metrics::py_strip(*answers[i]));
+      cands.push_back(caption_text(*answers[i]));  // as the exported results file holds it
     }
-    auto refs_future = std::async(std::launch::async, [&refs] { return metrics::coco_tokenize_grouped(refs); });
-    const std::vector<std::string> tok_cands = metrics::coco_tokenize(cands);
-    std::vector<std::vector<std::string>> tok_refs = refs_future.get();
-    metrics::CaptionAccumulator acc;
-    for (size_t i = 0; i < items_.size(); ++i)
-      acc.add(static_cast<int64_t>(i), items_[i].image_id, tok_cands[i], std::move(tok_refs[i]));
-    const metrics::CaptionScores s = acc.compute();
+    const CaptionScored scored = score_captions(ids, refs, cands);
+    const metrics::CaptionScores& s = scored.scores;
+    const std::vector<std::string>& tok_cands = scored.tokenized_candidates;
     TaskScores out;
     for (size_t i = 0; i < items_.size(); ++i)
       out.samples.push_back({requests_[i].id, tok_cands[i], s.per_image[i].cider, std::nullopt,
@@ -131,7 +127,7 @@ class CaptionTask final : public Task {
     for (size_t i = 0; i < items_.size(); ++i) {
       const ordered_json id = all_digits(items_[i].image_id) ? ordered_json(std::stoll(items_[i].image_id))
                                                              : ordered_json(items_[i].image_id);
-      results.push_back({{"image_id", id}, {"caption", metrics::py_strip(*answers[i])}});
+      results.push_back({{"image_id", id}, {"caption", caption_text(*answers[i])}});
       images.push_back({{"id", id}});
       for (const std::string& r : items_[i].refs) anns.push_back({{"image_id", id}, {"id", ++ann_id}, {"caption", r}});
     }

@@ -20,6 +20,7 @@
 #include "metrics/utf8.h"
 #include "tasks/data_error.h"
 #include "tasks/json_fields.h"
+#include "tasks/scoring.h"
 #include "tasks/task.h"
 #include "tasks/text_util.h"
 
@@ -32,7 +33,7 @@ constexpr std::string_view kOfficialSuffix = " Please answer yes or no.";
 constexpr std::string_view kLlavaSuffixWords = "Answer the question using a single word or phrase.";
 constexpr int kDefaultMaxNewTokens = 128;  // LLaVA's scripts
 
-struct MmeItem {
+struct MmeQuestion {
   std::string subtask, image_name, question, gt;  // question as in the benchmark (eval_tool column 2)
 };
 
@@ -78,23 +79,23 @@ class MmeTask final : public Task {
   }
 
   void keep_only(const std::vector<size_t>& kept) override {
-    std::vector<MmeItem> items;
+    std::vector<MmeQuestion> items;
     for (size_t i : kept) items.push_back(std::move(items_[i]));
     items_ = std::move(items);
   }
 
   TaskScores do_score(const std::vector<const std::string*>& answers) const override {
-    metrics::MmeAccumulator acc;
-    std::map<std::string, int64_t> order;
+    // Scored as the eval_tool file holds each response (do_export writes the same text).
+    std::vector<std::string> texts;
+    std::vector<std::string_view> views;
+    for (const std::string* a : answers) texts.push_back(mme_response_text(*a));
+    for (const std::string& t : texts) views.push_back(t);
+    std::vector<MmeItem> items;  // ground truth checked when loaded (read_qa)
+    for (size_t i = 0; i < items_.size(); ++i) items.push_back({items_[i].subtask, requests_[i].id, items_[i].gt, "", 0});
+    MmeScored scored = score_mme(items, views);
     TaskScores out;
-    for (size_t i = 0; i < items_.size(); ++i) {
-      const MmeItem& it = items_[i];
-      const metrics::YesNo gt = parse_yes_no_label(it.gt);
-      const metrics::YesNo pred = mme_parse_response(response(*answers[i]) + "\n");
-      acc.add(it.subtask, order[it.subtask]++, gt, pred);
-      out.samples.push_back({requests_[i].id, label(pred), pred == gt ? 1.0 : 0.0, pred == gt, ordered_json::object()});
-    }
-    const metrics::MmeScores s = acc.compute();
+    out.samples = std::move(scored.samples);
+    const metrics::MmeScores& s = scored.scores;
     ordered_json m = metrics_skeleton();
     m["values"] = {{"perception", s.perception}, {"cognition", s.cognition}, {"total", s.perception + s.cognition}};
     for (const auto& t : s.tasks)
@@ -119,9 +120,9 @@ class MmeTask final : public Task {
     std::map<std::string, std::ostringstream> files;
     std::vector<std::string> order;
     for (size_t i = 0; i < items_.size(); ++i) {
-      const MmeItem& it = items_[i];
+      const MmeQuestion& it = items_[i];
       if (!files.count(it.subtask)) order.push_back(it.subtask);
-      files[it.subtask] << it.image_name << '\t' << it.question << '\t' << it.gt << '\t' << response(*answers[i]) << '\n';
+      files[it.subtask] << it.image_name << '\t' << it.question << '\t' << it.gt << '\t' << mme_response_text(*answers[i]) << '\n';
     }
     std::vector<fs::path> written;
     for (const std::string& t : order) {
@@ -133,10 +134,6 @@ class MmeTask final : public Task {
   }
 
  private:
-  static std::string response(const std::string& answer) { return one_line(metrics::py_strip(answer)); }
-  static std::string label(metrics::YesNo v) {
-    return v == metrics::YesNo::kYes ? "yes" : v == metrics::YesNo::kNo ? "no" : "other";
-  }
 
   static std::vector<std::string> selected_subtasks(const std::string& split) {
     const std::vector<std::string> all = all_subtasks();
@@ -194,7 +191,7 @@ class MmeTask final : public Task {
     return {};
   }
 
-  void add(const MmeItem& item, const fs::path& image, size_t k, std::string prompt, int max_new) {
+  void add(const MmeQuestion& item, const fs::path& image, size_t k, std::string prompt, int max_new) {
     Request r;
     r.id = item.subtask + "/" + item.image_name + "#" + std::to_string(k);
     r.split = item.subtask;
@@ -232,7 +229,7 @@ class MmeTask final : public Task {
           continue;
         }
         for (size_t k = 0; k < qas.size(); ++k) {
-          const MmeItem item{subtask, f.image.filename().string(), qas[k].first, qas[k].second};
+          const MmeQuestion item{subtask, f.image.filename().string(), qas[k].first, qas[k].second};
           add(item, f.image, k, replace_all(qas[k].first, kOfficialSuffix, "") + suffix, max_new);
         }
       }
@@ -300,7 +297,7 @@ class MmeTask final : public Task {
   }
 
   fs::path base_;
-  std::vector<MmeItem> items_;  // parallel to requests_
+  std::vector<MmeQuestion> items_;  // parallel to requests_
 };
 
 }  // namespace

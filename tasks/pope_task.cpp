@@ -17,6 +17,7 @@
 #include "metrics/utf8.h"
 #include "tasks/data_error.h"
 #include "tasks/json_out.h"
+#include "tasks/scoring.h"
 #include "tasks/task.h"
 #include "tasks/text_util.h"
 
@@ -27,12 +28,6 @@ using nlohmann::ordered_json;
 
 constexpr int kDefaultMaxNewTokens = 128;  // LLaVA's scripts
 const std::vector<std::string> kSplits = {"random", "popular", "adversarial"};
-
-ordered_json opt(const std::optional<double>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
-
-std::string label_of(metrics::YesNo v) {
-  return v == metrics::YesNo::kYes ? "yes" : v == metrics::YesNo::kNo ? "no" : "unparseable";
-}
 
 class PopeTask final : public Task {
  public:
@@ -73,9 +68,14 @@ class PopeTask final : public Task {
       for (size_t i = 0; i < labels.size(); ++i) {
         const PopeLabel& l = labels[i];
         const long line = static_cast<long>(i + 1);  // read_pope_labels skips no line in official files
-        const metrics::YesNo gt = parse_yes_no_label(l.label);
-        if (gt == metrics::YesNo::kUnparseable)
-          throw DataError({file.string(), line, "label", "yes or no", "'" + l.label + "'", ""});
+        metrics::YesNo gt = metrics::YesNo::kUnparseable;
+        try {
+          gt = pope_label(l.label, file.string(), line);
+        } catch (const DataError& e) {
+          if (!options.skip_bad_samples) throw;
+          bad_sample(options, {file.string(), line, "label " + e.info().got + " is neither yes nor no"});
+          continue;
+        }
         if (!seen.insert(l.question_id).second)
           throw DataError({file.string(), line, "question_id", "unique ids within a split", std::to_string(l.question_id), ""});
         const fs::path image = inside_root(images, l.image, file.string(), line, "image");
@@ -106,44 +106,31 @@ class PopeTask final : public Task {
   }
 
   TaskScores do_score(const std::vector<const std::string*>& answers) const override {
-    std::map<std::string, std::pair<metrics::PopeAccumulator, metrics::PopeAccumulator>> acc;  // reference, exact
+    // Scored as POPE's answer file holds each answer (do_export writes the same text).
+    std::vector<std::string> texts;
+    std::vector<std::string_view> views;
+    for (const std::string* a : answers) texts.push_back(pope_answer_text(*a));
+    for (const std::string& t : texts) views.push_back(t);
+    std::vector<PopeItem> items;
+    for (size_t i = 0; i < items_.size(); ++i) items.push_back({items_[i].split, requests_[i].id, items_[i].gt});
+    PopeScored scored = score_pope(items, views);
     TaskScores out;
-    int64_t n_exact_unparseable = 0;
-    for (size_t i = 0; i < items_.size(); ++i) {
-      const Item& it = items_[i];
-      const metrics::YesNo ref = pope_parse_reference(*answers[i]), exact = pope_parse_exact(*answers[i]);
-      auto& [a_ref, a_exact] = acc[it.split];
-      a_ref.add(static_cast<int64_t>(i), it.gt, ref);
-      a_exact.add(static_cast<int64_t>(i), it.gt, exact);
-      n_exact_unparseable += exact == metrics::YesNo::kUnparseable;
-      out.samples.push_back({requests_[i].id, label_of(ref), std::nullopt, ref == it.gt,
-                             {{"parsed_exact", label_of(exact)}, {"correct_exact", exact == it.gt}}});
-    }
+    out.samples = std::move(scored.samples);
     ordered_json m = metrics_skeleton();
-    std::vector<metrics::PopeScores> refs, exacts;
-    for (const std::string& split : kSplits) {
-      const auto it = acc.find(split);
-      if (it == acc.end()) continue;
-      const metrics::PopeScores r = it->second.first.compute(), e = it->second.second.compute();
-      m["splits"][split] = {{"f1", opt(r.f1)}, {"accuracy", opt(r.accuracy)}, {"precision", opt(r.precision)},
-                            {"recall", opt(r.recall)}, {"yes_ratio", opt(r.yes_ratio)},
-                            {"f1_exact", opt(e.f1)}, {"accuracy_exact", opt(e.accuracy)},
-                            {"unparseable_rate_exact", e.unparseable_rate}, {"n", r.n_answers}};
-      refs.push_back(r);
-      exacts.push_back(e);
-    }
-    m["values"] = {{"f1_mean", opt(metrics::pope_mean_f1(refs))}, {"f1_mean_exact", opt(metrics::pope_mean_f1(exacts))}};
+    m["splits"] = pope_splits_json(scored);
+    m["values"] = pope_values_json(scored);
     std::string files;
     for (const auto& [split, v] : file_versions_) files += split + ": " + v + "; ";
     m["definitions"] = {
         {"parser", "pope-reference (AoiDragon/POPE, LLaVA eval_pope.py): text before the first '.', commas removed, "
                    "'no'/'not'/'No' among the words -> no, anything else -> yes"},
         {"parser_exact", "exact (lmms-eval): lower().strip() must be yes or no, else unparseable and wrong"},
+        {"answer", "the generated answer .strip()ped, as LLaVA writes POPE's answer file (the exported file)"},
         {"f1_mean", "mean F1 over the splits evaluated, reference parser (the LLaVA-1.5 paper's number)"},
         {"yes_ratio", "fraction of predictions that are yes (lmms-eval's reports the labels' ratio instead)"},
         {"unparseable_rate", "answers that are not exactly yes/no (the exact parser's bucket)"},
         {"label_files", files}};
-    m["unparseable_rate"] = items_.empty() ? 0.0 : static_cast<double>(n_exact_unparseable) / static_cast<double>(items_.size());
+    m["unparseable_rate"] = scored.unparseable_rate;
     out.metrics = std::move(m);
     return out;
   }
@@ -154,7 +141,7 @@ class PopeTask final : public Task {
     std::map<std::string, std::string> text;
     for (size_t i = 0; i < items_.size(); ++i)
       text[items_[i].split] += py_json_dumps({{"question_id", items_[i].question_id}, {"question", items_[i].question},
-                                              {"answer", metrics::py_strip(*answers[i])}}) + "\n";
+                                              {"answer", pope_answer_text(*answers[i])}}) + "\n";
     std::vector<fs::path> written;
     for (const std::string& split : kSplits) {
       if (!text.count(split)) continue;

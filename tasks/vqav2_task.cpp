@@ -12,6 +12,7 @@
 #include "metrics/utf8.h"
 #include "tasks/data_error.h"
 #include "tasks/json_out.h"
+#include "tasks/scoring.h"
 #include "tasks/task.h"
 #include "tasks/text_util.h"
 
@@ -92,6 +93,7 @@ class Vqav2Task final : public Task {
           continue;
         }
         gt_.push_back(gt[it->second]);
+        gt_order_.push_back(static_cast<int64_t>(it->second));
       }
       Request r;
       r.id = std::to_string(q.question_id);
@@ -110,12 +112,17 @@ class Vqav2Task final : public Task {
   void keep_only(const std::vector<size_t>& kept) override {
     std::vector<int64_t> ids;
     std::vector<metrics::VqaQuestion> gt;
+    std::vector<int64_t> gt_order;
     for (size_t i : kept) {
       ids.push_back(question_ids_[i]);
-      if (!gt_.empty()) gt.push_back(std::move(gt_[i]));
+      if (!gt_.empty()) {
+        gt.push_back(std::move(gt_[i]));
+        gt_order.push_back(gt_order_[i]);
+      }
     }
     question_ids_ = std::move(ids);
     gt_ = std::move(gt);
+    gt_order_ = std::move(gt_order);
   }
 
   TaskScores do_score(const std::vector<const std::string*>& answers) const override {
@@ -135,15 +142,15 @@ class Vqav2Task final : public Task {
       out.metrics = std::move(m);
       return out;
     }
-    metrics::VqaAccumulator official(metrics::VqaNormalization::kOfficial), llava(metrics::VqaNormalization::kLlava);
+    std::vector<VqaItem> items;
+    std::vector<std::string_view> views;
     for (size_t i = 0; i < answers.size(); ++i) {
-      official.add(static_cast<int64_t>(i), gt_[i], *answers[i]);
-      llava.add(static_cast<int64_t>(i), gt_[i], *answers[i]);
-      const double acc = metrics::vqa_question_accuracy(gt_[i], *answers[i], metrics::VqaNormalization::kOfficial);
-      out.samples.push_back({requests_[i].id, metrics::vqa_evalai_process(*answers[i]), 100 * acc, std::nullopt,
-                             ordered_json::object()});
+      items.push_back({requests_[i].id, gt_order_[i], &gt_[i]});
+      views.push_back(*answers[i]);
     }
-    const metrics::VqaScores s = official.compute(), l = llava.compute();
+    VqaScored scored = score_vqa(items, views, {metrics::VqaNormalization::kOfficial, metrics::VqaNormalization::kLlava});
+    out.samples = std::move(scored.samples);
+    const metrics::VqaScores &s = scored.scores[0], &l = scored.scores[1];
     m["values"] = {{"accuracy", s.overall_unrounded}, {"accuracy_official", s.overall}, {"accuracy_llava", l.overall_unrounded}};
     for (const auto& [type, acc] : s.per_answer_type) m["splits"][type] = {{"accuracy", acc}};
     m["per_question_type"] = s.per_question_type;
@@ -188,6 +195,7 @@ class Vqav2Task final : public Task {
   fs::path test_questions_;
   std::vector<int64_t> question_ids_;   // parallel to requests_
   std::vector<metrics::VqaQuestion> gt_;  // parallel to requests_; empty without annotations
+  std::vector<int64_t> gt_order_;         // parallel to gt_: position in the annotation file (official order)
 };
 
 }  // namespace

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""`lnbench score pope|mme|vqav2 --from lmms-eval LOG`: the peer's numbers it prints equal the
+peer's own code on the same records.
+
+  lmms_eval_peer.py --lnbench build/bin/lnbench [--seeds 1,2,3]
+
+The sample logs are written in lmms-eval 0.7.3's `--log_samples` record layout
+(lmms_eval/evaluator.py `_process_document_results`: doc_id, doc without its image,
+target, arguments, resps, filtered_resps, doc_hash, then the task's process_results
+output), with each record's metric fields produced by lmms-eval's own
+`tasks/pope/utils.py`, `tasks/mme/utils.py` and `tasks/vqav2/utils.py` (loaded by path; the evaluator module
+itself needs accelerate and a GPU stack the oracle venv does not carry). The documents
+are the checked-in fixture benchmarks (tests/data/tasks/fixture) as lmms-lab's POPE and
+MME datasets lay them out; the responses are drawn per seed from a pool of the answer
+shapes that split the parsers ("Yes.", "y", "No, there is not", " no\\n", "Not sure").
+The peer's aggregation functions then score the records, and lnbench's "peer" block
+must equal them exactly (== on the doubles), per seed; its duplicate count must name
+the duplicated record. Exit 1 on any mismatch.
+"""
+import argparse
+import glob
+import hashlib
+import importlib.util
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+FIXTURE = os.path.join(ROOT, "tests", "data", "tasks", "fixture")
+
+POOL = ["Yes", "No", "yes", "no", "Yes.", "No.", "y", "n", "N", "Y", " yes", "no\n", "Yes, there is a dog.",
+        "No, there is not.", "Not sure", "There is no dog.", "maybe", "YES", "NO.", "The answer is yes.", "nope", ""]
+
+
+def load_peer(name):
+    """lmms-eval's tasks/<name>/utils.py, with loguru (not in the venv, only logs) stubbed."""
+    if "loguru" not in sys.modules:
+        stub = types.ModuleType("loguru")
+        stub.logger = types.SimpleNamespace(info=lambda *a, **k: None, warning=lambda *a, **k: None,
+                                            debug=lambda *a, **k: None, error=lambda *a, **k: None)
+        sys.modules["loguru"] = stub
+    spec = importlib.util.find_spec("lmms_eval")
+    base = os.path.dirname(spec.origin)
+    if name == "vqav2" and "lmms_eval.tasks._task_utils.vqa_eval_metric" not in sys.modules:
+        # vqav2/utils.py imports two helpers through the lmms_eval.tasks package, whose
+        # __init__ needs the evaluator's dependencies: register the helpers by path.
+        for pkg in ["lmms_eval", "lmms_eval.tasks", "lmms_eval.tasks._task_utils"]:
+            sys.modules.setdefault(pkg, types.ModuleType(pkg))
+        sys.modules["lmms_eval.tasks._task_utils.file_utils"] = types.ModuleType("file_utils")
+        m_spec = importlib.util.spec_from_file_location(
+            "lmms_eval.tasks._task_utils.vqa_eval_metric", os.path.join(base, "tasks", "_task_utils", "vqa_eval_metric.py"))
+        m = importlib.util.module_from_spec(m_spec)
+        m_spec.loader.exec_module(m)
+        sys.modules["lmms_eval.tasks._task_utils.vqa_eval_metric"] = m
+        sys.modules["lmms_eval.tasks._task_utils"].vqa_eval_metric = m
+        sys.modules["lmms_eval.tasks._task_utils"].file_utils = sys.modules["lmms_eval.tasks._task_utils.file_utils"]
+        sys.modules["lmms_eval.tasks"]._task_utils = sys.modules["lmms_eval.tasks._task_utils"]
+        sys.modules["lmms_eval"].tasks = sys.modules["lmms_eval.tasks"]
+    path = os.path.join(base, "tasks", name, "utils.py")
+    mod_spec = importlib.util.spec_from_file_location(f"lmms_eval_{name}_utils", path)
+    mod = importlib.util.module_from_spec(mod_spec)
+    mod_spec.loader.exec_module(mod)
+    return mod
+
+
+def record(doc_id, doc, response, metrics):
+    """One logged sample as lmms-eval 0.7.3's evaluator writes it (generate_until, one request)."""
+    r = {"doc_id": doc_id, "doc": doc, "target": doc["answer"], "arguments": [doc["question"], {"max_new_tokens": 16}],
+         "resps": [[response]], "filtered_resps": [response], "token_counts": [None],
+         "doc_hash": hashlib.sha256(json.dumps(doc, indent=2, ensure_ascii=False).encode()).hexdigest()}
+    r.update(metrics)
+    return r
+
+
+def pope_docs():
+    docs = []
+    for split in ["adversarial", "popular", "random"]:  # lmms-lab/POPE's row order
+        with open(os.path.join(FIXTURE, "pope", f"coco_pope_{split}.json")) as f:
+            for line in f:
+                if line.strip():
+                    j = json.loads(line)
+                    docs.append({"id": str(len(docs)), "question_id": str(j["question_id"]), "question": j["text"],
+                                 "answer": j["label"], "image_source": os.path.splitext(j["image"])[0], "category": split})
+    return docs
+
+
+def mme_docs():
+    docs = []
+    base = os.path.join(FIXTURE, "mme", "MME_Benchmark_release_version")
+    for subtask in sorted(os.listdir(base)):
+        qa_dir = os.path.join(base, subtask, "questions_answers_YN")
+        if not os.path.isdir(qa_dir):
+            qa_dir = os.path.join(base, subtask)
+        for txt in sorted(glob.glob(os.path.join(qa_dir, "*.txt"))):
+            with open(txt, newline=None) as f:
+                lines = [l.strip() for l in f if l.strip()]
+            if len(lines) != 2:
+                continue
+            image = os.path.splitext(os.path.basename(txt))[0] + ".jpg"
+            for l in lines:
+                q, a = l.split("\t")
+                docs.append({"question_id": f"{subtask}/{image}", "question": q, "answer": a, "category": subtask})
+    return docs
+
+
+def run_lnbench(exe, args):
+    p = subprocess.run([exe] + args, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"lnbench {' '.join(args)} failed ({p.returncode}):\n{p.stdout}{p.stderr}")
+    return json.loads(p.stdout)
+
+
+def check_pope(exe, seed, tmp, pope):
+    rng = random.Random(seed)
+    docs = pope_docs()
+    recs = []
+    for i, d in enumerate(docs):
+        resp = rng.choice(POOL)
+        recs.append(record(i, d, resp, pope.pope_process_results(d, [resp])))
+    dup = dict(recs[5])
+    dup["doc_id"] = len(recs)  # the same question logged twice (a resumed run, say)
+    recs.append(dup)
+    log = os.path.join(tmp, f"pope_{seed}.jsonl")
+    with open(log, "w") as f:
+        for r in recs:
+            f.write(json.dumps(r) + "\n")
+    out = run_lnbench(exe, ["score", "pope", "--from", "lmms-eval", log, "--json"])
+    want = {
+        "accuracy": pope.pope_aggregate_accuracy([r["pope_accuracy"] for r in recs]),
+        "precision": pope.pope_aggregate_precision([r["pope_precision"] for r in recs]),
+        "recall": pope.pope_aggregate_recall([r["pope_recall"] for r in recs]),
+        "f1": pope.pope_aggregate_f1_score([r["pope_f1_score"] for r in recs]),
+        "yes_ratio": pope.pope_aggregate_yes_ratio([r["pope_yes_ratio"] for r in recs]),
+    }
+    bad = [f"pope seed {seed} {k}: lnbench says lmms-eval gives {out['peer']['values'][k]!r}, lmms-eval gives {v!r}"
+           for k, v in want.items() if out["peer"]["values"][k] != v]
+    if out["duplicates"]["count"] != 1 or f"line {len(recs)}" not in out["duplicates"]["example"]:
+        bad.append(f"pope seed {seed}: duplicates {out['duplicates']}")
+    if out["scored"] != len(recs) - 1 or out["peer"]["values"]["n"] != len(recs):
+        bad.append(f"pope seed {seed}: scored {out['scored']} / peer n {out['peer']['values']['n']} of {len(recs)} records")
+    if sorted(out["lnbench"]["splits"]) != ["adversarial", "popular", "random"]:
+        bad.append(f"pope seed {seed}: splits {list(out['lnbench']['splits'])}")
+    return bad
+
+
+def check_mme(exe, seed, tmp, mme):
+    rng = random.Random(1000 + seed)
+    docs = mme_docs()
+    recs = []
+    for i, d in enumerate(docs):
+        resp = rng.choice(POOL)
+        recs.append(record(i, d, resp, mme.mme_process_results(d, [resp])))
+    log = os.path.join(tmp, f"mme_{seed}.jsonl")
+    with open(log, "w") as f:
+        for r in recs:
+            f.write(json.dumps(r) + "\n")
+    out = run_lnbench(exe, ["score", "mme", "--from", "lmms-eval", log, "--json"])
+    perception = [r["mme_perception_score"] for r in recs if "mme_perception_score" in r]
+    cognition = [r["mme_cognition_score"] for r in recs if "mme_cognition_score" in r]
+    bad = []
+    for key, results in [("perception", perception), ("cognition", cognition)]:
+        v = mme.mme_aggregate_results(results)
+        if out["peer"][key] != v:
+            bad.append(f"mme seed {seed} {key}: lnbench says lmms-eval gives {out['peer'][key]!r}, lmms-eval gives {v!r}")
+    for cat in sorted({d["category"] for d in docs}):
+        metric = "mme_perception_score" if cat in mme.eval_type_dict["Perception"] else "mme_cognition_score"
+        v = mme.mme_aggregate_results([r[metric] for r in recs if metric in r and r[metric]["category"] == cat])
+        if out["peer"]["tasks"].get(cat) != v:
+            bad.append(f"mme seed {seed} {cat}: {out['peer']['tasks'].get(cat)!r} vs lmms-eval {v!r}")
+    if out["scored"] != len(recs):
+        bad.append(f"mme seed {seed}: scored {out['scored']} of {len(recs)}")
+    return bad
+
+
+VQA_POOL = ["yes", "Yes", "no", "2", "two", "Two.", "1,000", "1,,000", "a dog", "Dog", "dogs", "it's red", "red",
+            "none", "3:30", "the man", "ten", "10", "skiing", "Skiing!", "", "white and black", "black/white"]
+
+
+def vqa_docs():
+    d = os.path.join(FIXTURE, "vqav2")
+    qs = {q["question_id"]: q for q in json.load(open(os.path.join(d, "v2_OpenEnded_mscoco_val2014_questions.json")))["questions"]}
+    docs = []
+    for a in json.load(open(os.path.join(d, "v2_mscoco_val2014_annotations.json")))["annotations"]:
+        docs.append({"question_type": a.get("question_type", ""), "multiple_choice_answer": a["multiple_choice_answer"],
+                     "answers": a["answers"], "image_id": a["image_id"], "answer_type": a["answer_type"],
+                     "question_id": a["question_id"], "question": qs[a["question_id"]]["question"],
+                     "answer": a["multiple_choice_answer"]})
+    return docs
+
+
+def check_vqa(exe, seed, tmp, vqa):
+    import copy
+    rng = random.Random(2000 + seed)
+    recs = []
+    for i, d in enumerate(vqa_docs()):
+        pool = VQA_POOL + [a["answer"] for a in d["answers"]] * 2
+        resp = rng.choice(pool)
+        recs.append(record(i, d, resp, vqa.vqav2_process_results_val(copy.deepcopy(d), [resp])))
+    log = os.path.join(tmp, f"vqa_{seed}.jsonl")
+    with open(log, "w") as f:
+        for r in recs:
+            f.write(json.dumps(r) + "\n")
+    out = run_lnbench(exe, ["score", "vqav2", "--from", "lmms-eval", log, "--json"])
+    want = sum(r["exact_match"] for r in recs) / len(recs)  # lmms_eval.api.metrics.mean
+    bad = []
+    if out["peer"]["exact_match"] != want:
+        bad.append(f"vqav2 seed {seed}: lnbench says lmms-eval gives {out['peer']['exact_match']!r}, lmms-eval gives {want!r}")
+    return bad
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lnbench", required=True)
+    ap.add_argument("--seeds", default="1,2,3,4,5")
+    args = ap.parse_args()
+    pope, mme, vqa = load_peer("pope"), load_peer("mme"), load_peer("vqav2")
+    bad = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            bad += check_pope(args.lnbench, seed, tmp, pope)
+            bad += check_mme(args.lnbench, seed, tmp, mme)
+            bad += check_vqa(args.lnbench, seed, tmp, vqa)
+    for b in bad:
+        print(b)
+    print(f"lmms-eval peer scores: {'FAILED' if bad else 'identical'} ({args.seeds})")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
