@@ -19,6 +19,7 @@
 #include "tasks/benchmark_files.h"
 #include "common/json_io.h"
 #include "tasks/data_error.h"
+#include "tasks/json_fields.h"
 #include "tasks/peer_answers.h"
 #include "tasks/scoring.h"
 
@@ -720,6 +721,103 @@ int score_vqa_from_lmms_eval(const std::string& file, bool as_json) {
   return kExitOk;
 }
 
+// lmms-eval's caption tasks log, per record, the dict their aggregation reads:
+// "<coco|flickr>_<metric>": {"answer": [references], "pred": caption, "image_id": int}.
+int score_caption_from_lmms_eval(const std::string& file, bool as_json) {
+  const std::vector<tasks::PeerRecord> records = tasks::read_lmms_eval_samples(file);
+  struct Row {
+    long line;
+    std::string image_id, pred;
+    std::vector<std::string> refs;
+  };
+  std::vector<Row> rows;
+  const std::filesystem::path path(file);
+  for (const auto& [line, j] : tasks::json_fields::read_json_lines(path)) {
+    const nlohmann::json* d = nullptr;
+    for (const char* key : {"coco_CIDEr", "flickr_CIDEr", "coco_Bleu_4", "flickr_Bleu_4"})
+      if (j.is_object() && j.contains(key)) d = &j[key];
+    if (d == nullptr || !d->is_object())
+      throw tasks::DataError({file, line, "coco_CIDEr", "the caption metric dict lmms-eval logs (coco_* or flickr_*)",
+                              "none", "is this the log of a coco_cap or flickr30k task?"});
+    Row r{line, "", "", {}};
+    const auto& id = tasks::json_fields::field(*d, "image_id", path, line, "coco_CIDEr");
+    if (!id.is_number_integer())
+      throw tasks::DataError({file, line, "coco_CIDEr.image_id", "an integer", common::json_excerpt(id), ""});
+    r.image_id = std::to_string(id.get<int64_t>());
+    r.pred = tasks::json_fields::string_field(*d, "pred", path, line, "coco_CIDEr");
+    const auto& refs = tasks::json_fields::field(*d, "answer", path, line, "coco_CIDEr");
+    if (!refs.is_array() || refs.empty())
+      throw tasks::DataError({file, line, "coco_CIDEr.answer", "the references (a non-empty list)", common::json_excerpt(refs), ""});
+    for (const auto& ref : refs) {
+      if (!ref.is_string())
+        throw tasks::DataError({file, line, "coco_CIDEr.answer[]", "a caption string", common::json_excerpt(ref), ""});
+      r.refs.push_back(ref.get<std::string>());
+    }
+    rows.push_back(std::move(r));
+  }
+  const auto d = dedupe(rows, [](const Row* r) { return "image_id " + r->image_id; });
+  // lnbench: the first record per image, its caption as the results file holds it.
+  std::vector<std::string> ids, cands;
+  std::vector<std::vector<std::string>> refs;
+  for (const Row* r : d.kept) {
+    ids.push_back(r->image_id);
+    refs.push_back(r->refs);
+    cands.push_back(tasks::caption_text(r->pred));
+  }
+  const metrics::CaptionScores ours = tasks::score_captions(ids, refs, cands).scores;
+  // The peer: COCO's index over every record (images in first-seen order, an image's
+  // references pooled over its records), one prediction per image or Bleu's assert.
+  std::vector<std::string> p_ids, p_cands;
+  std::vector<std::vector<std::string>> p_refs;
+  std::unordered_map<std::string, size_t> at;
+  std::vector<int> n_preds;
+  for (const Row& r : rows) {
+    auto [it, fresh] = at.emplace(r.image_id, p_ids.size());
+    if (fresh) {
+      p_ids.push_back(r.image_id);
+      p_refs.emplace_back();
+      p_cands.push_back(r.pred);
+      n_preds.push_back(0);
+    }
+    for (const auto& ref : r.refs) p_refs[it->second].push_back(ref);
+    ++n_preds[it->second];
+  }
+  const bool peer_runs = d.n_duplicates == 0;
+  ordered_json peer = nullptr;
+  if (peer_runs) {
+    const metrics::CaptionScores p = tasks::score_captions(p_ids, p_refs, p_cands).scores;
+    peer = {{"Bleu_1", p.bleu[0]}, {"Bleu_2", p.bleu[1]}, {"Bleu_3", p.bleu[2]}, {"Bleu_4", p.bleu[3]},
+            {"ROUGE_L", p.rouge_l}, {"CIDEr", p.cider}};
+  }
+  std::vector<std::string> why;
+  why.push_back("both score with pycocoevalcap's pipeline (lnbench natively, bit for bit); lnbench does not compute "
+                "METEOR (Java), which lmms-eval also reports");
+  if (!peer_runs)
+    why.push_back(std::to_string(d.n_duplicates) + " records repeat an image (" + d.example +
+                  "): lmms-eval pools their references and gives pycocoevalcap two captions for one image, whose BLEU "
+                  "asserts one; its numbers are null here, lnbench keeps the first record");
+  if (as_json) {
+    print_json({{"schema", "lnbench.score.peer/1"}, {"task", "caption"}, {"from", "lmms-eval"}, {"file", file},
+                {"records", records.size()}, {"scored", ids.size()}, {"duplicates", duplicates_json(d)},
+                {"mapping", "the logged coco_*/flickr_* dict: image_id = image, answer = references, pred = caption "
+                            "(.strip()ped for lnbench)"},
+                {"lnbench", {{"Bleu_1", ours.bleu[0]}, {"Bleu_2", ours.bleu[1]}, {"Bleu_3", ours.bleu[2]},
+                             {"Bleu_4", ours.bleu[3]}, {"ROUGE_L", ours.rouge_l}, {"CIDEr", ours.cider}}},
+                {"peer", {{"tool", "lmms-eval 0.7.x tasks/coco_cap, flickr30k utils.py aggregation (pycocoevalcap)"},
+                          {"values", peer}}},
+                {"differences", why}});
+    return kExitOk;
+  }
+  std::cout << "captions from lmms-eval " << file << ": " << records.size() << " records, " << ids.size() << " images\n"
+            << "  lnbench    CIDEr " << fmt(ours.cider, 6) << "  Bleu_4 " << fmt(ours.bleu[3], 6) << "  ROUGE_L "
+            << fmt(ours.rouge_l, 6) << "\n";
+  if (peer_runs)
+    std::cout << "  lmms-eval  CIDEr " << fmt(peer["CIDEr"].get<double>(), 6) << "  Bleu_4 "
+              << fmt(peer["Bleu_4"].get<double>(), 6) << "  ROUGE_L " << fmt(peer["ROUGE_L"].get<double>(), 6) << "\n";
+  for (const auto& w : why) std::cout << "  why: " << w << "\n";
+  return kExitOk;
+}
+
 void check_peer(const std::string& peer) {
   if (peer != "lmms-eval" && peer != "vlmevalkit")
     throw std::invalid_argument("--from: the peer '" + peer + "' is not one lnbench reads (lmms-eval, vlmevalkit)");
@@ -731,7 +829,11 @@ void register_score(CLI::App& app, int& exit_code) {
   CLI::App* score = app.add_subcommand("score", "Score existing predictions in each benchmark's own files (no model)");
   score->require_subcommand(1);
 
-  struct CaptionArgs { std::string ann, res, idf_reference; bool per_image = false, json = false, tokenize_only = false; };
+  struct CaptionArgs {
+    std::string ann, res, idf_reference;
+    std::vector<std::string> from;
+    bool per_image = false, json = false, tokenize_only = false;
+  };
   static CaptionArgs ca;
   CLI::App* cap = score->add_subcommand("caption", "COCO caption metrics: Bleu_1..4, ROUGE_L, CIDEr (pycocoevalcap-exact)");
   cap->add_option("--annotations", ca.ann, "COCO annotation JSON (images, annotations[image_id, caption])");
@@ -739,13 +841,24 @@ void register_score(CLI::App& app, int& exit_code) {
   cap->add_flag("--per-image", ca.per_image, "Also print per-image scores");
   cap->add_flag("--json", ca.json, "One JSON object, doubles at full precision");
   cap->add_flag("--tokenize-only", ca.tokenize_only, "Tokenize captions from stdin, one per line");
+  cap->add_option("--from", ca.from, "PEER FILE: a peer's captions, scored by lnbench and by the peer's rules side by "
+                                     "side. PEER: lmms-eval (a coco*/flickr30k* --log_samples sample log)")
+      ->expected(2);
   cap->add_option("--idf-reference", ca.idf_reference,
                   "CIDEr IDF 'fixed-reference': document frequencies from every image of this COCO annotation "
                   "file, so a subset run stays comparable to a full run (default: the evaluated set, as pycocoevalcap)");
   cap->callback([&exit_code] {
     guarded(exit_code, [] {
       if (ca.tokenize_only) return tokenize_only();
-      if (ca.ann.empty() || ca.res.empty()) throw std::invalid_argument("--annotations and --results are required");
+      if (!ca.from.empty()) {
+        check_peer(ca.from[0]);
+        if (ca.from[0] != "lmms-eval")
+          throw std::invalid_argument("--from vlmevalkit: lnbench reads VLMEvalKit's yes/no datasets (pope, mme) only");
+        if (!ca.ann.empty() || !ca.res.empty())
+          throw std::invalid_argument("--from brings its own references: give it without --annotations/--results");
+        return score_caption_from_lmms_eval(ca.from[1], ca.json);
+      }
+      if (ca.ann.empty() || ca.res.empty()) throw std::invalid_argument("--annotations and --results are required (or --from)");
       return score_caption(ca.ann, ca.res, ca.per_image, ca.json, ca.idf_reference);
     });
   });

@@ -217,7 +217,7 @@ CaptionScores CaptionAccumulator::compute(CiderIdf idf, const FixedIdf* fixed) c
   out.per_image.resize(n);
 
   // Phase 3 (parallel over hash shards): document frequencies.
-  const size_t n_shards = std::max<size_t>(1, std::thread::hardware_concurrency());
+  const size_t n_shards = parallel_threads();
   size_t n_keys = 0;
   for (const auto& keys : image_keys) n_keys += keys.size();
   DfTable df(n_shards, n_keys);  // an upper bound of the distinct keys

@@ -4,17 +4,31 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <thread>
 #include <vector>
 
 namespace lnb::metrics {
 
-// Calls fn(begin, end) on contiguous blocks of [0, n), using up to the hardware's threads
+// The most threads parallel_blocks uses (and the shard count of tables filled in
+// parallel): the hardware's, unless set_parallel_threads(n > 0) caps it (tests run the
+// same work on 1..N threads and require identical doubles).
+inline std::atomic<size_t>& parallel_threads_cap() {
+  static std::atomic<size_t> cap{0};
+  return cap;
+}
+inline void set_parallel_threads(size_t n) { parallel_threads_cap() = n; }
+inline size_t parallel_threads() {
+  const size_t cap = parallel_threads_cap();
+  return cap > 0 ? cap : std::max<size_t>(1, std::thread::hardware_concurrency());
+}
+
+// Calls fn(begin, end) on contiguous blocks of [0, n), using up to parallel_threads()
 // (and none extra for small n).
 template <typename Fn>
 void parallel_blocks(size_t n, Fn&& fn, size_t min_block = 256) {
-  const size_t hw = std::max<size_t>(1, std::thread::hardware_concurrency());
+  const size_t hw = parallel_threads();
   const size_t n_threads = std::min(hw, std::max<size_t>(1, n / min_block));
   if (n_threads <= 1) {
     fn(size_t{0}, n);

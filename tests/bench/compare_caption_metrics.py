@@ -7,7 +7,10 @@ pycocoevalcap is timed in-process for exactly COCOEvalCap's work without METEOR 
 SPICE (two PTBTokenizer runs, Bleu(4), Rouge, Cider); lnbench is timed as a whole
 process from reading the JSON files to printing JSON. Values must be identical.
 
-Usage: compare_caption_metrics.py --lnbench PATH [--images 5000] [--repeats 3]
+Usage: compare_caption_metrics.py --lnbench PATH [--images 5000] [--repeats 3] [--corpus quirky|phrasal|both]
+
+Corpora: `quirky` (random word sequences, 10 % tokenizer quirks; many distinct n-grams)
+and `phrasal` (COCO-like repeated phrases: few distinct 3- and 4-grams).
 """
 import argparse
 import json
@@ -50,8 +53,17 @@ def main():
     ap.add_argument("--lnbench", required=True)
     ap.add_argument("--images", type=int, default=5000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--corpus", choices=["quirky", "phrasal", "both"], default="both")
     args = ap.parse_args()
-    ann, res = caption_corpus.caption_set(args.images, 2024, min_refs=5, max_refs=5, quirk_rate=0.1)
+    ok = True
+    for corpus in ["quirky", "phrasal"] if args.corpus == "both" else [args.corpus]:
+        ok = run(args, corpus) and ok
+    return 0 if ok else 1
+
+
+def run(args, corpus):
+    ann, res = caption_corpus.caption_set(args.images, 2024, min_refs=5, max_refs=5, quirk_rate=0.1,
+                                          phrasal=corpus == "phrasal")
     with tempfile.TemporaryDirectory() as tmp:
         a, r = os.path.join(tmp, "ann.json"), os.path.join(tmp, "res.json")
         json.dump(ann, open(a, "w"))
@@ -67,14 +79,14 @@ def main():
             lnb_vals = json.loads(out)
     identical = all(py_vals[k] == lnb_vals[k] for k in py_vals)
     py_t, lnb_t = statistics.median(py_times), statistics.median(lnb_times)
-    print(f"images {args.images} x 5 refs; median of {args.repeats} runs")
+    print(f"corpus {corpus}: images {args.images} x 5 refs; median of {args.repeats} runs")
     print(f"pycocoevalcap  {py_t:8.3f} s   (tokenize x2 + Bleu + Rouge + Cider)")
     print(f"lnbench        {lnb_t:8.3f} s   (whole process: read JSON, tokenize, score, print)")
     print(f"speed-up       {py_t / lnb_t:8.1f} x")
     for k in py_vals:
         print(f"  {k:8s} pycocoevalcap {py_vals[k]!r:24} lnbench {lnb_vals[k]!r:24} {'==' if py_vals[k] == lnb_vals[k] else 'DIFFERENT'}")
     print("values identical" if identical else "VALUES DIFFER")
-    return 0 if identical else 1
+    return identical
 
 
 if __name__ == "__main__":

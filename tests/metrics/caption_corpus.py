@@ -91,7 +91,25 @@ def caption(rng, quirk_rate=0.35, hostile=False):
     return text
 
 
-def caption_set(n_images, seed, min_refs=1, max_refs=7, quirk_rate=0.35, line_breaks=False, hostile=False):
+# COCO's captions repeat a small stock of phrases ("a man riding", "on top of a", "next to
+# a"): phrasal=True builds each caption from these, so 3- and 4-grams recur across images
+# as in the real annotations, instead of random word sequences.
+PHRASES = ["a man", "a woman", "a group of people", "a dog", "a cat", "two giraffes", "a plate of food",
+           "riding a", "sitting on", "standing next to", "holding a", "laying on", "flying a kite",
+           "on top of a", "in front of a", "next to a", "in the middle of a", "on a", "with a",
+           "wave", "bench", "table", "street", "field", "bed", "skateboard", "surfboard", "pizza", "horse",
+           "in a kitchen", "on the beach", "in the snow", "at a park", "down a street", "that is", "is"]
+
+
+def phrasal_caption(rng):
+    text = " ".join(rng.choice(PHRASES) for _ in range(rng.randint(3, 7)))
+    if rng.random() < 0.5:
+        text = text.capitalize()
+    return text + ("." if rng.random() < 0.5 else "")
+
+
+def caption_set(n_images, seed, min_refs=1, max_refs=7, quirk_rate=0.35, line_breaks=False, hostile=False,
+                phrasal=False):
     """COCO annotation dict and results list."""
     rng = random.Random(seed)
     images, anns, res = [], [], []
@@ -102,10 +120,10 @@ def caption_set(n_images, seed, min_refs=1, max_refs=7, quirk_rate=0.35, line_br
         images.append({"id": img, "file_name": f"{img:012d}.jpg"})
         for _ in range(rng.randint(min_refs, max_refs)):
             ann_id += 1
-            c = caption(rng, quirk_rate, hostile)
+            c = phrasal_caption(rng) if phrasal else caption(rng, quirk_rate, hostile)
             if line_breaks and rng.random() < 0.01:
                 c = c.replace(" ", "\n", 1)     # pycocoevalcap turns '\n' into ' '
             anns.append({"id": ann_id, "image_id": img, "caption": c})
-        res.append({"image_id": img, "caption": caption(rng, quirk_rate, hostile)})
+        res.append({"image_id": img, "caption": phrasal_caption(rng) if phrasal else caption(rng, quirk_rate, hostile)})
     rng.shuffle(res)                      # results order is irrelevant
     return {"images": images, "annotations": anns, "type": "captions"}, res

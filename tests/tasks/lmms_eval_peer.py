@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`lnbench score pope|mme|vqav2 --from lmms-eval LOG`: the peer's numbers it prints equal the
+"""`lnbench score pope|mme|vqav2|caption --from lmms-eval LOG`: the peer's numbers it prints equal the
 peer's own code on the same records.
 
   lmms_eval_peer.py --lnbench build/bin/lnbench [--seeds 1,2,3]
@@ -8,7 +8,7 @@ The sample logs are written in lmms-eval 0.7.3's `--log_samples` record layout
 (lmms_eval/evaluator.py `_process_document_results`: doc_id, doc without its image,
 target, arguments, resps, filtered_resps, doc_hash, then the task's process_results
 output), with each record's metric fields produced by lmms-eval's own
-`tasks/pope/utils.py`, `tasks/mme/utils.py` and `tasks/vqav2/utils.py` (loaded by path; the evaluator module
+`tasks/{pope,mme,vqav2,coco_cap,flickr30k}/utils.py` (loaded by path; the evaluator module
 itself needs accelerate and a GPU stack the oracle venv does not carry). The documents
 are the checked-in fixture benchmarks (tests/data/tasks/fixture) as lmms-lab's POPE and
 MME datasets lay them out; the responses are drawn per seed from a pool of the answer
@@ -37,6 +37,9 @@ POOL = ["Yes", "No", "yes", "no", "Yes.", "No.", "y", "n", "N", "Y", " yes", "no
         "No, there is not.", "Not sure", "There is no dog.", "maybe", "YES", "NO.", "The answer is yes.", "nope", ""]
 
 
+LMMS_EVAL_DIR = os.path.dirname(importlib.util.find_spec("lmms_eval").origin)  # before any stub replaces it
+
+
 def load_peer(name):
     """lmms-eval's tasks/<name>/utils.py, with loguru (not in the venv, only logs) stubbed."""
     if "loguru" not in sys.modules:
@@ -44,14 +47,16 @@ def load_peer(name):
         stub.logger = types.SimpleNamespace(info=lambda *a, **k: None, warning=lambda *a, **k: None,
                                             debug=lambda *a, **k: None, error=lambda *a, **k: None)
         sys.modules["loguru"] = stub
-    spec = importlib.util.find_spec("lmms_eval")
-    base = os.path.dirname(spec.origin)
-    if name == "vqav2" and "lmms_eval.tasks._task_utils.vqa_eval_metric" not in sys.modules:
+    base = LMMS_EVAL_DIR
+    sys.modules.setdefault("requests", types.ModuleType("requests"))  # coco_cap fetches Karpathy images by URL
+    if name in ("vqav2", "coco_cap", "flickr30k") and "lmms_eval.tasks._task_utils.vqa_eval_metric" not in sys.modules:
         # vqav2/utils.py imports two helpers through the lmms_eval.tasks package, whose
         # __init__ needs the evaluator's dependencies: register the helpers by path.
         for pkg in ["lmms_eval", "lmms_eval.tasks", "lmms_eval.tasks._task_utils"]:
             sys.modules.setdefault(pkg, types.ModuleType(pkg))
-        sys.modules["lmms_eval.tasks._task_utils.file_utils"] = types.ModuleType("file_utils")
+        file_utils = types.ModuleType("file_utils")
+        file_utils.generate_submission_file = lambda name, args: os.path.join(args, name)  # args: a scratch folder
+        sys.modules["lmms_eval.tasks._task_utils.file_utils"] = file_utils
         m_spec = importlib.util.spec_from_file_location(
             "lmms_eval.tasks._task_utils.vqa_eval_metric", os.path.join(base, "tasks", "_task_utils", "vqa_eval_metric.py"))
         m = importlib.util.module_from_spec(m_spec)
@@ -106,6 +111,15 @@ def mme_docs():
                 q, a = l.split("\t")
                 docs.append({"question_id": f"{subtask}/{image}", "question": q, "answer": a, "category": subtask})
     return docs
+
+
+def quiet():
+    """pycocotools and the Java tokenizer chatter on stdout/stderr; keep the test's output readable."""
+    import contextlib
+    import io
+    stack = contextlib.ExitStack()
+    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+    return stack
 
 
 def run_lnbench(exe, args):
@@ -213,18 +227,80 @@ def check_vqa(exe, seed, tmp, vqa):
     return bad
 
 
+CAPTION_POOL = ["A dog runs on the grass.", "a dog", "Two cats sleeping on a bed", "  A man riding a horse.\n",
+                "a brown dog running on green grass", "", "It's a cat (probably).", "A DOG!!", "cats"]
+
+
+def check_caption(exe, seed, tmp, cap, flickr):
+    rng = random.Random(3000 + seed)
+    recs = []
+    coco = json.load(open(os.path.join(FIXTURE, "coco", "dataset_coco.json")))
+    for im in coco["images"]:  # lmms-lab/COCO-Caption-Karpathy rows
+        doc = {"filename": im["filename"], "imgid": im["imgid"], "sentences": [x["raw"] for x in im["sentences"]],
+               "question": "Provide a one-sentence caption for the provided image.", "answer": ""}
+        pred = rng.choice(CAPTION_POOL + doc["sentences"])
+        recs.append(record(len(recs), doc, pred, cap.coco_process_result_karpathy(doc, [pred])))
+    log = os.path.join(tmp, f"coco_{seed}.jsonl")
+    with open(log, "w") as f:
+        for r in recs:
+            f.write(json.dumps(r) + "\n")
+    out = run_lnbench(exe, ["score", "caption", "--from", "lmms-eval", log, "--json"])
+    bad = []
+    for metric in ["Bleu_1", "Bleu_4", "ROUGE_L", "CIDEr"]:
+        with quiet():
+            want = cap.coco_aggregation_result([r[f"coco_{metric}"] for r in recs], metric, tmp)
+        if out["peer"]["values"][metric] != want:
+            bad.append(f"coco seed {seed} {metric}: lnbench says lmms-eval gives {out['peer']['values'][metric]!r}, "
+                       f"lmms-eval gives {want!r}")
+    # Flickr30k rows (lmms-lab/flickr30k: img_id, caption list), one image logged twice:
+    # lmms-eval's aggregation then fails (BLEU asserts one caption per image); lnbench
+    # says so and scores the first record.
+    fl = json.load(open(os.path.join(FIXTURE, "flickr30k", "dataset_flickr30k.json")))
+    frecs = []
+    for im in fl["images"]:
+        doc = {"img_id": str(im["imgid"]), "caption": [x["raw"] for x in im["sentences"]], "filename": im["filename"],
+               "question": "Provide a one-sentence caption for the provided image.", "answer": ""}
+        pred = rng.choice(CAPTION_POOL + doc["caption"])
+        frecs.append(record(len(frecs), doc, pred, flickr.flickr_process_result(doc, [pred])))
+    flog = os.path.join(tmp, f"flickr_{seed}.jsonl")
+    with open(flog, "w") as f:
+        for r in frecs:
+            f.write(json.dumps(r) + "\n")
+    fout = run_lnbench(exe, ["score", "caption", "--from", "lmms-eval", flog, "--json"])
+    with quiet():
+        want = flickr.flickr_aggregation_result([r["flickr_CIDEr"] for r in frecs], "CIDEr", tmp)
+    if fout["peer"]["values"]["CIDEr"] != want or fout["lnbench"]["CIDEr"] != want:
+        bad.append(f"flickr seed {seed}: {fout['peer']['values']['CIDEr']!r} / {fout['lnbench']['CIDEr']!r} vs {want!r}")
+    with open(flog, "a") as f:
+        f.write(json.dumps(dict(frecs[0], doc_id=len(frecs))) + "\n")
+    dup = run_lnbench(exe, ["score", "caption", "--from", "lmms-eval", flog, "--json"])
+    try:
+        with quiet():
+            flickr.flickr_aggregation_result([r["flickr_CIDEr"] for r in frecs + [frecs[0]]], "CIDEr", tmp)
+        peer_failed = False
+    except AssertionError:
+        peer_failed = True
+    if not peer_failed or dup["peer"]["values"] is not None or dup["duplicates"]["count"] != 1 or dup["lnbench"]["CIDEr"] != want:
+        bad.append(f"flickr seed {seed} duplicate: peer failed {peer_failed}, lnbench says {dup['peer']['values']}, "
+                   f"{dup['duplicates']}")
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lnbench", required=True)
     ap.add_argument("--seeds", default="1,2,3,4,5")
     args = ap.parse_args()
     pope, mme, vqa = load_peer("pope"), load_peer("mme"), load_peer("vqav2")
+    cap, flickr = load_peer("coco_cap"), load_peer("flickr30k")
     bad = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in [int(s) for s in args.seeds.split(",")]:
             bad += check_pope(args.lnbench, seed, tmp, pope)
             bad += check_mme(args.lnbench, seed, tmp, mme)
             bad += check_vqa(args.lnbench, seed, tmp, vqa)
+            if seed <= 2:  # each aggregation starts Java twice: two seeds are enough for these
+                bad += check_caption(args.lnbench, seed, tmp, cap, flickr)
     for b in bad:
         print(b)
     print(f"lmms-eval peer scores: {'FAILED' if bad else 'identical'} ({args.seeds})")
