@@ -78,7 +78,7 @@ def main():
                              capture_output=True, check=True).stdout.decode("utf-8").split("\n")
         bad = [(c, expected[i][0], got[i]) for i, c in enumerate(caps) if expected[i][0] != got[i]]
         print(f"tokenizer: {len(caps) - len(bad)}/{len(caps)} captions identical")
-        for c, e, g in bad[:25]:
+        for c, e, g in bad[:int(os.environ.get("LNB_PTB_SHOW", "25"))]:
             print(f"  input    {c!r}\n  oracle   {e!r}\n  lnbench  {g!r}")
         failures += len(bad)
 
