@@ -169,6 +169,9 @@ fs::path default_feature_cache() {
 std::string answers_identity(const fs::path& model_dir, const fs::path& checkpoint) {
   const std::string base = model::model_fingerprint(model_dir);  // memoised there
   if (checkpoint.empty()) return base + " base";
+  if (training::is_peft_adapter(checkpoint))  // the config's rank, alpha and rsLoRA shape the answers too
+    return base + " peft " + common::sha256_file(checkpoint / "adapter_config.json").sha256 + " " +
+           common::sha256_file(checkpoint / "adapter_model.safetensors").sha256;
   const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
   return base + " delta " + common::sha256_file(weights).sha256;
 }

@@ -30,7 +30,7 @@ void register_generate(CLI::App& app, int& exit_code) {
   static Args a;
   CLI::App* cmd = app.add_subcommand("generate", "Greedy generation for one image and prompt");
   cmd->add_option("--model", a.model, "Model folder (llava-hf, original LLaVA or LLaMA)")->required();
-  cmd->add_option("--checkpoint", a.checkpoint, "Trained tensors to apply on top: a checkpoint folder (meta.json + model.safetensors) or a safetensors file");
+  cmd->add_option("--checkpoint", a.checkpoint, "Trained tensors to apply on top: an lnbench checkpoint folder (meta.json + model.safetensors), a PEFT adapter folder (LoRA or LN tuning), or a safetensors file");
   cmd->add_option("--vision-tower", a.vision_tower, "CLIP folder for original LLaVA (default: config's mm_vision_tower)");
   cmd->add_option("--image", a.image, "Image file; omit for a text-only prompt");
   cmd->add_option("--prompt", a.prompt, "User message; \"<image>\\n\" is prepended when it names no <image>")->required();

@@ -82,7 +82,7 @@ void register_eval(CLI::App& app, int& exit_code) {
   static Args a;
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model (and checkpoint) on one task");
   cmd->add_option("--model", a.model, "Model folder (llava-hf, original LLaVA or LLaMA)")->required();
-  cmd->add_option("--checkpoint", a.checkpoint, "A checkpoint from lnbench train/run applied on top");
+  cmd->add_option("--checkpoint", a.checkpoint, "Applied on top: a checkpoint from lnbench train/run, or a PEFT adapter folder (LoRA or LN tuning)");
   cmd->add_option("--task", a.task, "mme | vqav2 | coco | flickr30k | pope")->required();
   cmd->add_option("--data", a.data, "The benchmark's official files (data root)")->required();
   cmd->add_option("--out", a.out, "Output folder: samples.jsonl, metrics.json, eval.json, submission/ (resumed)")->required();

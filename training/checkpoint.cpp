@@ -4,6 +4,9 @@
 #include "training/checkpoint.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <optional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -203,7 +206,130 @@ void check_delta_base(const nlohmann::json& meta, const fs::path& checkpoint, co
                               "): this delta was trained for another base model (hint: --allow-base-mismatch applies it anyway)");
 }
 
+// --- PEFT adapter folders in (adapter_config.json + adapter_model.safetensors) ------
+
+namespace {
+
+constexpr const char* kBlockLinears[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+
+// A PEFT adapter key as the plain checkpoint key apply_checkpoint maps: "base_model.model."
+// dropped, LN_TUNING's ln_tuning_layers(.default) segment removed. nullopt for another form.
+std::optional<std::string> peft_to_checkpoint_key(const std::string& key) {
+  const std::string prefix = "base_model.model.";
+  if (!starts_with(key, prefix)) return std::nullopt;
+  std::string k = key.substr(prefix.size());
+  for (const char* seg : {".ln_tuning_layers.default.", ".ln_tuning_layers."}) {
+    const size_t at = k.find(seg);
+    if (at != std::string::npos) k = k.substr(0, at) + "." + k.substr(at + std::strlen(seg));
+  }
+  return k;
+}
+
+}  // namespace
+
+bool is_peft_adapter(const fs::path& checkpoint) {
+  return fs::is_directory(checkpoint) && fs::is_regular_file(checkpoint / "adapter_config.json") &&
+         !fs::exists(checkpoint / "meta.json");
+}
+
+nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir) {
+  const fs::path cfg_file = dir / "adapter_config.json";
+  nlohmann::json cfg;
+  try {
+    cfg = common::read_json(cfg_file.string());
+  } catch (const std::exception& e) {
+    throw model::ModelLoadError(e.what());
+  }
+  auto bad = [&](const std::string& field, const std::string& expected, const nlohmann::json& got) {
+    return model::ModelLoadError(cfg_file.string() + ": field '" + field + "': expected " + expected + ", got " +
+                                 (got.is_null() ? std::string("none") : common::json_excerpt(got)));
+  };
+  if (!cfg.is_object()) throw bad("", "a PEFT adapter config (a JSON object)", cfg);
+  const nlohmann::json type = cfg.value("peft_type", nlohmann::json());
+  if (type != "LORA" && type != "LN_TUNING") throw bad("peft_type", "\"LORA\" or \"LN_TUNING\" (the PEFT types lnbench reads)", type);
+  const fs::path weights = dir / "adapter_model.safetensors";
+  if (!fs::is_regular_file(weights))
+    throw model::ModelLoadError(weights.string() + ": expected PEFT's adapter_model.safetensors, found " +
+                                (fs::exists(dir / "adapter_model.bin") ? "adapter_model.bin only (a pickle: save it with "
+                                                                         "safe_serialization=True)" : std::string("no such file")));
+  std::unique_ptr<model::SafetensorsCheckpoint> ck;
+  try {
+    ck = std::make_unique<model::SafetensorsCheckpoint>(weights);
+  } catch (const std::exception& e) {
+    throw model::ModelLoadError(e.what());
+  }
+  nlohmann::json meta = {{"schema", "peft"}, {"peft_type", type}, {"path", dir.string()},
+                         {"base_model_name_or_path", cfg.value("base_model_name_or_path", nlohmann::json())},
+                         {"identity", "not verifiable: a PEFT adapter records its base by name only; tensor names and shapes are checked"}};
+  if (type == "LORA") {
+    const nlohmann::json r = cfg.value("r", nlohmann::json()), alpha = cfg.value("lora_alpha", nlohmann::json());
+    if (!r.is_number_integer() || r.get<int64_t>() < 1 || r.get<int64_t>() > 65536) throw bad("r", "a rank 1..65536", r);
+    if (!alpha.is_number()) throw bad("lora_alpha", "a number", alpha);
+    for (const char* flag : {"use_dora", "fan_in_fan_out"})
+      if (cfg.value(flag, false) != false) throw bad(flag, "false (lnbench reads plain LoRA on nn.Linear)", cfg[flag]);
+    if (cfg.contains("bias") && cfg["bias"] != "none") throw bad("bias", "\"none\"", cfg["bias"]);
+    for (const char* pattern : {"rank_pattern", "alpha_pattern"})
+      if (cfg.contains(pattern) && !cfg[pattern].is_null() && !cfg[pattern].empty())
+        throw bad(pattern, "empty (per-module ranks and alphas are not read yet)", cfg[pattern]);
+    const bool rslora = cfg.value("use_rslora", false) == true;
+    const int64_t rank = r.get<int64_t>();
+    std::set<std::string> targets;
+    for (const std::string& key : ck->names()) {
+      const size_t at = key.find(".lora_");
+      if (at == std::string::npos) continue;
+      const std::string module = key.substr(0, at), leaf = module.substr(module.rfind('.') + 1);
+      const bool block = std::find(std::begin(kBlockLinears), std::end(kBlockLinears), leaf) != std::end(kBlockLinears) &&
+                         module.find(".layers.") != std::string::npos && module.find("vision") == std::string::npos;
+      if (!block)
+        throw model::ModelLoadError(weights.string() + ": tensor '" + key + "': expected LoRA on a decoder-layer linear (" +
+                                    "q_proj k_proj v_proj o_proj gate_proj up_proj down_proj), got module '" + module +
+                                    "' (an unknown target module for this model)");
+      const std::vector<int64_t> shape = ck->tensor(key).sizes().vec();
+      const bool is_a = key.compare(at, 12, ".lora_A.weig") == 0;
+      const int64_t got = shape.size() == 2 ? (is_a ? shape[0] : shape[1]) : -1;
+      if (got != rank)
+        throw model::ModelLoadError(weights.string() + ": tensor '" + key + "': expected rank " + std::to_string(rank) +
+                                    " (adapter_config.json r), got a " + (shape.size() == 2 ? "rank " + std::to_string(got) : "non-matrix") +
+                                    " tensor");
+      targets.insert(leaf);
+    }
+    if (targets.empty()) throw model::ModelLoadError(weights.string() + ": expected lora_A/lora_B tensors, found none");
+    LoraSpec spec;
+    spec.rank = rank;
+    // PEFT's scale is alpha / r, or alpha / sqrt(r) with use_rslora; lnbench's adapters
+    // scale by alpha / rank, so rsLoRA passes alpha * sqrt(r).
+    spec.alpha = rslora ? alpha.get<double>() * std::sqrt(static_cast<double>(rank)) : alpha.get<double>();
+    spec.targets.assign(targets.begin(), targets.end());
+    spec.dropout = 0;
+    inject_lora(m.model, spec);
+    meta["lora"] = {{"rank", rank}, {"alpha", alpha}, {"use_rslora", rslora}, {"targets", spec.targets}};
+  }
+  auto params = m.model->named_parameters();
+  torch::NoGradGuard no_grad;
+  int64_t n_tensors = 0, n_elements = 0;
+  for (const std::string& key : ck->names()) {
+    const std::optional<std::string> plain = peft_to_checkpoint_key(key);
+    const std::optional<std::string> name = plain ? model::canonical_name(*plain) : std::nullopt;
+    at::Tensor* p = name && !name->empty() ? params.find(*name) : nullptr;
+    if (p == nullptr)
+      throw model::ModelLoadError(weights.string() + ": tensor '" + key + "' names no parameter of this model (expected "
+                                  "base_model.model.<a module of transformers' LlavaForConditionalGeneration or LlamaForCausalLM>)");
+    const at::Tensor t = ck->tensor(key);
+    if (t.sizes() != p->sizes())
+      throw model::ModelLoadError(weights.string() + ": tensor '" + key + "' has shape " + c10::str(t.sizes()) +
+                                  ", expected " + c10::str(p->sizes()) + " (an adapter for another base model?)");
+    model::check_finite(t, weights.string(), key);
+    p->copy_(t);
+    ++n_tensors;
+    n_elements += t.numel();
+  }
+  meta["tensors"] = n_tensors;
+  meta["trainable_params"] = n_elements;  // what the adapter holds
+  return meta;
+}
+
 nlohmann::json apply_delta(model::LoadedModel& m, const fs::path& checkpoint, bool allow_base_mismatch) {
+  if (is_peft_adapter(checkpoint)) return apply_peft_adapter(m, checkpoint);
   const nlohmann::json meta = read_checkpoint_meta(checkpoint);
   check_delta_base(meta, checkpoint, m.dir, allow_base_mismatch);
   const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
@@ -237,7 +363,9 @@ DeltaSwap::~DeltaSwap() {
 
 nlohmann::json DeltaSwap::apply(const fs::path& checkpoint) {
   restore();  // the identity check runs in apply_delta below; a refusal restores what was saved
-  const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
+  const bool peft = is_peft_adapter(checkpoint);
+  const fs::path weights = peft ? checkpoint / "adapter_model.safetensors"
+                           : fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
   std::unique_ptr<model::SafetensorsCheckpoint> ckpt;
   try {
     ckpt = std::make_unique<model::SafetensorsCheckpoint>(weights);
@@ -247,7 +375,8 @@ nlohmann::json DeltaSwap::apply(const fs::path& checkpoint) {
   auto params = m_.model->named_parameters();
   torch::NoGradGuard no_grad;
   for (const std::string& key : ckpt->names()) {
-    const std::optional<std::string> name = model::canonical_name(key);
+    const std::optional<std::string> plain = peft ? peft_to_checkpoint_key(key) : std::optional<std::string>(key);
+    const std::optional<std::string> name = plain ? model::canonical_name(*plain) : std::nullopt;
     if (!name || name->empty()) continue;
     if (const at::Tensor* p = params.find(*name)) saved_.emplace_back(*p, p->detach().clone());
   }

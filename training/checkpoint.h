@@ -47,6 +47,16 @@ void write_peft_adapter(const std::filesystem::path& dir, model::LlavaModel& m, 
 nlohmann::json apply_delta(model::LoadedModel& m, const std::filesystem::path& checkpoint,
                            bool allow_base_mismatch = false);
 
+// A PEFT adapter folder (adapter_config.json + adapter_model.safetensors, no meta.json),
+// as PEFT's save_pretrained writes it: LORA (r, lora_alpha, use_rslora, the target
+// modules its tensors name, modules_to_save) or LN_TUNING. apply_delta applies one by
+// itself: LoRA adapters injected at the adapter's rank, every tensor checked against the
+// model by name and shape. The returned meta says what the adapter holds
+// (trainable_params = its elements). ModelLoadError names the file and the key for an
+// unknown target module, a rank that does not match the tensors, a tensor of another shape.
+bool is_peft_adapter(const std::filesystem::path& checkpoint);
+nlohmann::json apply_peft_adapter(model::LoadedModel& m, const std::filesystem::path& dir);
+
 // meta.json of a checkpoint folder, validated (schema lnbench.checkpoint/1, a known
 // strategy, a base fingerprint); null for a bare safetensors file or a folder without
 // one. ModelLoadError names the file and the field.

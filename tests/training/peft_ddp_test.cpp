@@ -70,6 +70,92 @@ TEST_P(Peft, LoadsTheAdapterAndTheMergedCheckpointWithLnbenchsLogits) {
 
 INSTANTIATE_TEST_SUITE_P(Strategies, Peft, ::testing::Values("lora", "ln", "ln-simple"));
 
+// The other way round: an adapter PEFT made and saved (LoRA with modules_to_save, rsLoRA,
+// LN tuning) evaluates in lnbench with PEFT's logits, through apply_delta and through
+// the delta swap, which then restores the base bit for bit.
+class PeftIn : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PeftIn, APeftMadeAdapterGivesPeftsLogits) {
+  const std::string kind = GetParam();
+  const fs::path d = test::make_temp_dir("lnb-peft-in");
+  ASSERT_EQ(test::run_oracle("peft_make " + kind + " " + test::tiny_model().string() + " " + (d / "adapter").string() + " " +
+                                 (d / "peft.safetensors").string(),
+                             d / "oracle.log"),
+            "");
+  const model::SafetensorsFile ref(d / "peft.safetensors");
+  const model::SafetensorsFile base_ref(test::tiny_model() / "ref.safetensors");
+  model::LoadedModel m = model::load_model(test::tiny_model());
+  const nlohmann::json meta = apply_delta(m, d / "adapter");
+  EXPECT_EQ(meta["schema"], "peft");
+  const at::Tensor ours = prompt_logits(m);
+  EXPECT_GT((ours - base_ref.tensor("logits")).abs().max().item<double>(), 1e-3);  // the adapter changed the model
+  EXPECT_LE((ours - ref.tensor("peft_logits")).abs().max().item<double>(), 1e-5);
+  if (kind != "lora") {  // PEFT's count includes modules_to_save's copies beside the originals
+    EXPECT_EQ(meta["trainable_params"].get<int64_t>(), ref.tensor("peft_trainable").item<int64_t>());
+  }
+
+  model::LoadedModel swapped = model::load_model(test::tiny_model());
+  const at::Tensor before = prompt_logits(swapped);
+  {
+    DeltaSwap swap(swapped);
+    swap.set_fold_lora(true);
+    swap.apply(d / "adapter");
+    EXPECT_LE((prompt_logits(swapped) - ref.tensor("peft_logits")).abs().max().item<double>(), 1e-5);
+    swap.restore();
+  }
+  EXPECT_TRUE(at::equal(prompt_logits(swapped), before));
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, PeftIn, ::testing::Values("lora", "rslora", "ln"));
+
+TEST(PeftIn, BadAdaptersNameTheFileAndTheKey) {
+  const fs::path d = test::make_temp_dir("lnb-peft-bad");
+  ASSERT_EQ(test::run_oracle("peft_make lora " + test::tiny_model().string() + " " + (d / "adapter").string() + " " +
+                                 (d / "peft.safetensors").string(),
+                             d / "oracle.log"),
+            "");
+  auto error_of = [&](const fs::path& dir) {
+    model::LoadedModel m = model::load_model(test::tiny_model());
+    try {
+      apply_delta(m, dir);
+    } catch (const model::ModelLoadError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string cfg_text = [&] {
+    std::ifstream in(d / "adapter" / "adapter_config.json");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  auto variant = [&](const std::string& name, const std::string& config, bool rename_a_tensor) {
+    const fs::path v = d / name;
+    fs::create_directories(v);
+    std::ofstream(v / "adapter_config.json") << config;
+    const model::SafetensorsFile f(d / "adapter" / "adapter_model.safetensors");
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    for (const std::string& k : f.names()) {
+      std::string key = k;
+      if (rename_a_tensor && key.find("q_proj.lora_A") != std::string::npos) key.replace(key.find("q_proj"), 6, "qq_proj");
+      tensors.emplace_back(key, f.tensor(k));
+    }
+    model::save_safetensors(v / "adapter_model.safetensors", tensors);
+    return v;
+  };
+  nlohmann::json cfg = nlohmann::json::parse(cfg_text);
+  std::string e = error_of(variant("unknown_module", cfg_text, true));
+  EXPECT_NE(e.find("adapter_model.safetensors"), std::string::npos) << e;
+  EXPECT_NE(e.find("qq_proj"), std::string::npos) << e;
+  cfg["r"] = 8;
+  e = error_of(variant("rank", cfg.dump(), false));
+  EXPECT_NE(e.find("expected rank 8"), std::string::npos) << e;
+  EXPECT_NE(e.find("lora_"), std::string::npos) << e;
+  cfg["r"] = 4;
+  cfg["peft_type"] = "IA3";
+  e = error_of(variant("type", cfg.dump(), false));
+  EXPECT_NE(e.find("adapter_config.json"), std::string::npos) << e;
+  EXPECT_NE(e.find("peft_type"), std::string::npos) << e;
+}
+
 std::string train_cmd(const fs::path& data, const fs::path& out, int batch) {
   return std::string(LNB_BINARY_DIR) + "/bin/lnbench train --model " + test::tiny_model().string() + " --data " +
          data.string() + " --images " + test::tiny_images().string() + " --out " + out.string() +

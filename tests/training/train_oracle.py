@@ -143,6 +143,39 @@ def peft_logits(base_dir, adapter_dir, merged_dir, out):
     save_file(result, out)
 
 
+def peft_make(kind, base_dir, adapter_dir, out):
+    """An adapter made and saved by PEFT itself, with non-trivial weights, and the logits
+    PEFT computes with it on the reference prompt (lnbench must read it and agree)."""
+    from peft import LNTuningConfig, LoraConfig, get_peft_model
+    from transformers import LlavaForConditionalGeneration
+    torch.manual_seed(7)
+    ref = load_file(os.path.join(base_dir, "ref.safetensors"))
+    n_patches = json.load(open(os.path.join(base_dir, "ref.json")))["n_patches"]
+    config = json.load(open(os.path.join(base_dir, "config.json")))
+    image_token = config["image_token_index"] if "image_token_index" in config else config["image_token_id"]
+    ids = []
+    for t in ref["prompt_ids"].tolist():
+        ids += [image_token] * n_patches if t == IMAGE_SLOT else [t]
+    base = LlavaForConditionalGeneration.from_pretrained(base_dir, torch_dtype=torch.float32, attn_implementation="eager")
+    if kind in ("lora", "rslora"):
+        cfg = LoraConfig(r=4, lora_alpha=8, target_modules=r".*language_model.*\.(q_proj|v_proj|down_proj)",
+                         init_lora_weights=False, use_rslora=kind == "rslora",
+                         modules_to_save=["multi_modal_projector"] if kind == "lora" else None)
+    else:
+        cfg = LNTuningConfig(target_modules=["input_layernorm", "post_attention_layernorm", "norm"])
+    model = get_peft_model(base, cfg)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.requires_grad and ("ln_tuning" in name or "modules_to_save" in name):
+                p.add_(0.05 * torch.randn_like(p))  # LN tuning and saved modules start as copies: move them
+    model.eval()
+    trainable, _ = model.get_nb_trainable_parameters()
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids]), pixel_values=ref["pixel_values.wide"].unsqueeze(0)).logits[0]
+    model.save_pretrained(adapter_dir)
+    save_file({"peft_logits": logits.contiguous(), "peft_trainable": torch.tensor([trainable], dtype=torch.int64)}, out)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "adamw":
@@ -151,5 +184,7 @@ if __name__ == "__main__":
         labels(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     elif cmd == "peft":
         peft_logits(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
+    elif cmd == "peft_make":
+        peft_make(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     else:
         sys.exit("unknown command " + cmd)
