@@ -25,6 +25,13 @@ namespace fs = std::filesystem;
 namespace {
 
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+// "FILE: field 'F': expected E, got G" for a JSON file's bad field.
+model::ModelLoadError field_error(const fs::path& file, const std::string& field, const std::string& expected,
+                                  const nlohmann::json& got) {
+  return model::ModelLoadError(file.string() + ": field '" + field + "': expected " + expected + ", got " +
+                               (got.is_null() ? std::string("none") : common::json_excerpt(got)));
+}
 bool ends_with(const std::string& s, const std::string& p) {
   return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
@@ -172,8 +179,7 @@ nlohmann::json read_checkpoint_meta(const fs::path& checkpoint) {
     throw model::ModelLoadError(e.what());
   }
   auto bad = [&](const std::string& field, const std::string& expected, const nlohmann::json& got) {
-    return model::ModelLoadError(file.string() + ": field '" + field + "': expected " + expected + ", got " +
-                                 (got.is_null() ? std::string("none") : common::json_excerpt(got)));
+    return field_error(file, field, expected, got);
   };
   if (!meta.is_object()) throw bad("", "a JSON object (lnbench.checkpoint/1)", meta);
   const nlohmann::json schema = meta.value("schema", nlohmann::json());
@@ -241,8 +247,7 @@ nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir) {
     throw model::ModelLoadError(e.what());
   }
   auto bad = [&](const std::string& field, const std::string& expected, const nlohmann::json& got) {
-    return model::ModelLoadError(cfg_file.string() + ": field '" + field + "': expected " + expected + ", got " +
-                                 (got.is_null() ? std::string("none") : common::json_excerpt(got)));
+    return field_error(cfg_file, field, expected, got);
   };
   if (!cfg.is_object()) throw bad("", "a PEFT adapter config (a JSON object)", cfg);
   const nlohmann::json type = cfg.value("peft_type", nlohmann::json());

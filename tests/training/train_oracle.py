@@ -116,9 +116,8 @@ def labels(data_file, tokenizer_file, template, out):
     json.dump(results, open(out, "w"))
 
 
-def peft_logits(base_dir, adapter_dir, merged_dir, out):
-    from peft import PeftModel
-    from transformers import LlavaForConditionalGeneration
+def reference_prompt(base_dir):
+    """The oracle's reference prompt with its image slot expanded, and ref.safetensors."""
     ref = load_file(os.path.join(base_dir, "ref.safetensors"))
     n_patches = json.load(open(os.path.join(base_dir, "ref.json")))["n_patches"]
     config = json.load(open(os.path.join(base_dir, "config.json")))
@@ -126,6 +125,13 @@ def peft_logits(base_dir, adapter_dir, merged_dir, out):
     ids = []
     for t in ref["prompt_ids"].tolist():
         ids += [image_token] * n_patches if t == IMAGE_SLOT else [t]
+    return ids, ref
+
+
+def peft_logits(base_dir, adapter_dir, merged_dir, out):
+    from peft import PeftModel
+    from transformers import LlavaForConditionalGeneration
+    ids, ref = reference_prompt(base_dir)
     input_ids = torch.tensor([ids])
     pv = ref["pixel_values.wide"].unsqueeze(0)
     result = {}
@@ -149,13 +155,7 @@ def peft_make(kind, base_dir, adapter_dir, out):
     from peft import LNTuningConfig, LoraConfig, get_peft_model
     from transformers import LlavaForConditionalGeneration
     torch.manual_seed(7)
-    ref = load_file(os.path.join(base_dir, "ref.safetensors"))
-    n_patches = json.load(open(os.path.join(base_dir, "ref.json")))["n_patches"]
-    config = json.load(open(os.path.join(base_dir, "config.json")))
-    image_token = config["image_token_index"] if "image_token_index" in config else config["image_token_id"]
-    ids = []
-    for t in ref["prompt_ids"].tolist():
-        ids += [image_token] * n_patches if t == IMAGE_SLOT else [t]
+    ids, ref = reference_prompt(base_dir)
     base = LlavaForConditionalGeneration.from_pretrained(base_dir, torch_dtype=torch.float32, attn_implementation="eager")
     if kind in ("lora", "rslora"):
         cfg = LoraConfig(r=4, lora_alpha=8, target_modules=r".*language_model.*\.(q_proj|v_proj|down_proj)",
