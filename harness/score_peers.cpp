@@ -73,6 +73,51 @@ ordered_json lmms_pope_json(const tasks::LmmsEvalPope& p) {
           {"yes_ratio", p.yes_ratio}, {"n", p.n}};
 }
 
+// One MME answer of a peer's file, as the eval_tool route needs it.
+struct MmeAnswer {
+  long line;
+  std::string task, image, gt, answer;
+};
+struct MmePairs {
+  tasks::MmeScored scored;
+  std::vector<std::string> responses;  // items' order, as the eval_tool file would hold them
+};
+
+// The eval_tool pairs an image's two questions as consecutive lines of its subtask file:
+// the answers grouped by (subtask, image) in first-seen order, subtasks in the official
+// order, then scored through tasks/scoring.h. `image_field` names the column for messages.
+MmePairs score_mme_pairs(const std::vector<MmeAnswer>& answers, const std::string& file, const std::string& image_field,
+                         const std::string& task_field) {
+  std::map<std::string, std::vector<std::string>> image_order;  // subtask -> images
+  std::map<std::pair<std::string, std::string>, std::vector<const MmeAnswer*>> by_image;
+  for (const MmeAnswer& a : answers) {
+    auto& v = by_image[{a.task, a.image}];
+    if (v.empty()) image_order[a.task].push_back(a.image);
+    v.push_back(&a);
+  }
+  std::vector<tasks::MmeItem> items;
+  MmePairs out;
+  std::vector<std::string> all_tasks = metrics::mme_perception_tasks();
+  for (const auto& t : metrics::mme_cognition_tasks()) all_tasks.push_back(t);
+  for (const std::string& task : all_tasks) {
+    for (const std::string& image : image_order[task]) {
+      const auto& v = by_image.at({task, image});
+      if (v.size() != 2)
+        throw tasks::DataError({file, v[0]->line, image_field, "2 questions per image (MME pairs them)",
+                                std::to_string(v.size()) + " for " + image, ""});
+      for (size_t k = 0; k < 2; ++k) {
+        items.push_back({task, task + "/" + image + "#" + std::to_string(k), v[k]->gt, file, v[k]->line});
+        out.responses.push_back(tasks::mme_response_text(v[k]->answer));
+      }
+    }
+    image_order.erase(task);
+  }
+  if (!image_order.empty()) throw tasks::DataError({file, 0, task_field, "an MME subtask", image_order.begin()->first, ""});
+  const std::vector<std::string_view> views(out.responses.begin(), out.responses.end());
+  out.scored = tasks::score_mme(items, views);
+  return out;
+}
+
 }  // namespace
 
 int score_pope_from_lmms_eval(const std::string& file, bool skip_bad, bool as_json) {
@@ -147,37 +192,13 @@ int score_mme_from_lmms_eval(const std::string& file, bool as_json) {
   const auto d = dedupe(records, [&](PeerRecordRef r) {
     return doc_text(r, "question_id", file) + " / " + doc_text(r, "question", file);
   });
-  // The eval_tool pairs an image's two questions as consecutive lines of its subtask
-  // file: group the kept records by (subtask, image) in first-seen order.
-  std::map<std::string, std::vector<std::string>> image_order;  // subtask -> images
-  std::map<std::pair<std::string, std::string>, std::vector<PeerRecordRef>> by_image;
-  for (PeerRecordRef r : d.kept) {
-    const std::string task = doc_text(r, "category", file), image = doc_text(r, "question_id", file);
-    auto& v = by_image[{task, image}];
-    if (v.empty()) image_order[task].push_back(image);
-    v.push_back(r);
-  }
-  std::vector<tasks::MmeItem> items;
-  std::vector<std::string> responses;
-  std::vector<std::string> all_tasks = metrics::mme_perception_tasks();
-  for (const auto& t : metrics::mme_cognition_tasks()) all_tasks.push_back(t);
-  for (const std::string& task : all_tasks) {
-    for (const std::string& image : image_order[task]) {
-      const auto& v = by_image.at({task, image});
-      if (v.size() != 2)
-        throw tasks::DataError({file, v[0]->line, "doc.question_id", "2 questions per image (MME pairs them)",
-                                std::to_string(v.size()) + " for " + image, ""});
-      for (size_t k = 0; k < 2; ++k) {
-        items.push_back({task, task + "/" + image + "#" + std::to_string(k), doc_text(v[k], "answer", file), file, v[k]->line});
-        responses.push_back(tasks::mme_response_text(v[k]->response));
-      }
-    }
-    image_order.erase(task);
-  }
-  if (!image_order.empty())
-    throw tasks::DataError({file, 0, "doc.category", "an MME subtask", image_order.begin()->first, ""});
-  const std::vector<std::string_view> views(responses.begin(), responses.end());
-  const tasks::MmeScored scored = tasks::score_mme(items, views);
+  std::vector<MmeAnswer> kept;
+  for (PeerRecordRef r : d.kept)
+    kept.push_back({r->line, doc_text(r, "category", file), doc_text(r, "question_id", file), doc_text(r, "answer", file),
+                    r->response});
+  const MmePairs pairs = score_mme_pairs(kept, file, "doc.question_id", "doc.category");
+  const tasks::MmeScored& scored = pairs.scored;
+  const std::vector<std::string>& responses = pairs.responses;
   std::vector<std::string> cats, images, labels, resps;
   for (const tasks::PeerRecord& r : records) {
     cats.push_back(doc_text(&r, "category", file));
@@ -195,7 +216,7 @@ int score_mme_from_lmms_eval(const std::string& file, bool as_json) {
   }
   int64_t parse_differs = 0;
   std::string parse_example;
-  for (size_t i = 0; i < items.size(); ++i) {
+  for (size_t i = 0; i < responses.size(); ++i) {
     const std::string ours = scored.samples[i].parsed, theirs = tasks::lmms_eval_mme_parse(responses[i]);
     if (ours != theirs && parse_differs++ == 0)
       parse_example = common::json_excerpt(nlohmann::json(responses[i])) + ": eval_tool " + ours + ", lmms-eval " + theirs;
@@ -210,7 +231,7 @@ int score_mme_from_lmms_eval(const std::string& file, bool as_json) {
   for (const auto& [c, v] : peer.categories) theirs[c] = v;
   if (as_json) {
     print_json({{"schema", "lnbench.score.peer/1"}, {"task", "mme"}, {"from", "lmms-eval"}, {"file", file},
-                {"records", records.size()}, {"scored", items.size()}, {"duplicates", duplicates_json(d)},
+                {"records", records.size()}, {"scored", responses.size()}, {"duplicates", duplicates_json(d)},
                 {"mapping", "doc.category = subtask, doc.question_id = image, doc.answer = GT, filtered_resps[0] = "
                             "the response (.strip()ped, one line, as LLaVA writes the eval_tool file)"},
                 {"lnbench", {{"perception", scored.scores.perception}, {"cognition", scored.scores.cognition},
@@ -220,7 +241,7 @@ int score_mme_from_lmms_eval(const std::string& file, bool as_json) {
                 {"differences", why}});
     return kExitOk;
   }
-  std::cout << "MME from lmms-eval " << file << ": " << records.size() << " records, " << items.size() << " scored\n"
+  std::cout << "MME from lmms-eval " << file << ": " << records.size() << " records, " << responses.size() << " scored\n"
             << "  perception  lnbench (eval_tool) " << fmt(scored.scores.perception, 2) << "  lmms-eval "
             << fmt(peer.perception, 2) << "\n"
             << "  cognition   lnbench (eval_tool) " << fmt(scored.scores.cognition, 2) << "  lmms-eval "
@@ -303,36 +324,13 @@ int score_pope_from_vlmevalkit(const std::string& file, bool skip_bad, bool as_j
 int score_mme_from_vlmevalkit(const std::string& file, bool as_json) {
   const std::vector<tasks::PeerRow> rows = tasks::read_vlmevalkit_predictions(file);
   const auto d = dedupe(rows, [&](const tasks::PeerRow* r) { return "index " + tasks::peer_col(*r, "index", file); });
-  std::map<std::string, std::vector<std::string>> image_order;
-  std::map<std::pair<std::string, std::string>, std::vector<const tasks::PeerRow*>> by_image;
-  for (const tasks::PeerRow* r : d.kept) {
-    const std::string& task = tasks::peer_col(*r, "category", file);
-    const std::string& image = tasks::peer_col(*r, "image_path", file);
-    auto& v = by_image[{task, image}];
-    if (v.empty()) image_order[task].push_back(image);
-    v.push_back(r);
-  }
-  std::vector<tasks::MmeItem> items;
-  std::vector<std::string> responses;
-  std::vector<std::string> all_tasks = metrics::mme_perception_tasks();
-  for (const auto& t : metrics::mme_cognition_tasks()) all_tasks.push_back(t);
-  for (const std::string& task : all_tasks) {
-    for (const std::string& image : image_order[task]) {
-      const auto& v = by_image.at({task, image});
-      if (v.size() != 2)
-        throw tasks::DataError({file, v[0]->line, "image_path", "2 questions per image (MME pairs them)",
-                                std::to_string(v.size()) + " for " + image, ""});
-      for (size_t k = 0; k < 2; ++k) {
-        items.push_back({task, task + "/" + image + "#" + std::to_string(k), tasks::peer_col(*v[k], "answer", file), file,
-                         v[k]->line});
-        responses.push_back(tasks::mme_response_text(tasks::peer_col(*v[k], "prediction", file)));
-      }
-    }
-    image_order.erase(task);
-  }
-  if (!image_order.empty()) throw tasks::DataError({file, 0, "category", "an MME subtask", image_order.begin()->first, ""});
-  const std::vector<std::string_view> views(responses.begin(), responses.end());
-  const tasks::MmeScored scored = tasks::score_mme(items, views);
+  std::vector<MmeAnswer> kept;
+  for (const tasks::PeerRow* r : d.kept)
+    kept.push_back({r->line, tasks::peer_col(*r, "category", file), tasks::peer_col(*r, "image_path", file),
+                    tasks::peer_col(*r, "answer", file), tasks::peer_col(*r, "prediction", file)});
+  const MmePairs pairs = score_mme_pairs(kept, file, "image_path", "category");
+  const tasks::MmeScored& scored = pairs.scored;
+  const std::vector<std::string>& responses = pairs.responses;
   std::vector<std::string> cats, images, answers, extracted;
   for (const tasks::PeerRow& r : rows) {
     cats.push_back(tasks::peer_col(r, "category", file));
@@ -350,7 +348,7 @@ int score_mme_from_vlmevalkit(const std::string& file, bool as_json) {
   }
   int64_t parse_differs = 0;
   std::string parse_example;
-  for (size_t i = 0; i < items.size(); ++i) {
+  for (size_t i = 0; i < responses.size(); ++i) {
     std::string theirs = tasks::vlmevalkit_yorn(responses[i]);
     theirs = theirs == "Yes" ? "yes" : theirs == "No" ? "no" : "other";
     if (theirs != scored.samples[i].parsed && parse_differs++ == 0)
@@ -370,7 +368,7 @@ int score_mme_from_vlmevalkit(const std::string& file, bool as_json) {
   auto o = [](const std::optional<double>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); };
   if (as_json) {
     print_json({{"schema", "lnbench.score.peer/1"}, {"task", "mme"}, {"from", "vlmevalkit"}, {"file", file},
-                {"records", rows.size()}, {"scored", items.size()}, {"duplicates", duplicates_json(d)},
+                {"records", rows.size()}, {"scored", responses.size()}, {"duplicates", duplicates_json(d)},
                 {"mapping", "category = subtask, image_path = image, answer = GT, prediction = the response (.strip()ped, "
                             "one line, as LLaVA writes the eval_tool file)"},
                 {"lnbench", {{"perception", scored.scores.perception}, {"cognition", scored.scores.cognition},
@@ -380,7 +378,7 @@ int score_mme_from_vlmevalkit(const std::string& file, bool as_json) {
                 {"differences", why}});
     return kExitOk;
   }
-  std::cout << "MME from VLMEvalKit " << file << ": " << rows.size() << " rows, " << items.size() << " scored\n"
+  std::cout << "MME from VLMEvalKit " << file << ": " << rows.size() << " rows, " << responses.size() << " scored\n"
             << "  perception  lnbench (eval_tool) " << fmt(scored.scores.perception, 2) << "  VLMEvalKit "
             << (peer.perception ? fmt(*peer.perception, 2) : "n/a") << "\n"
             << "  cognition   lnbench (eval_tool) " << fmt(scored.scores.cognition, 2) << "  VLMEvalKit (reasoning) "
@@ -419,13 +417,14 @@ int score_vqa_from_lmms_eval(const std::string& file, bool as_json) {
     }
     return q;
   };
-  std::vector<metrics::VqaQuestion> gt;
-  gt.reserve(d.kept.size());
-  for (PeerRecordRef r : d.kept) gt.push_back(question_of(r));
+  std::vector<metrics::VqaQuestion> gt;  // one per record, parsed once; kept records point into it
+  gt.reserve(records.size());
+  for (const tasks::PeerRecord& r : records) gt.push_back(question_of(&r));
   std::vector<tasks::VqaItem> items;
   std::vector<std::string_view> answers;
   for (size_t i = 0; i < d.kept.size(); ++i) {
-    items.push_back({std::to_string(gt[i].question_id), static_cast<int64_t>(i), &gt[i]});
+    const metrics::VqaQuestion& q = gt[static_cast<size_t>(d.kept[i] - records.data())];
+    items.push_back({std::to_string(q.question_id), static_cast<int64_t>(i), &q});
     answers.push_back(d.kept[i]->response);
   }
   const tasks::VqaScored scored =
@@ -434,8 +433,9 @@ int score_vqa_from_lmms_eval(const std::string& file, bool as_json) {
   std::vector<double> peer_acc;
   int64_t differs = 0;
   std::string example;
-  for (const tasks::PeerRecord& r : records) {
-    const metrics::VqaQuestion q = question_of(&r);
+  for (size_t i = 0; i < records.size(); ++i) {
+    const tasks::PeerRecord& r = records[i];
+    const metrics::VqaQuestion& q = gt[i];
     std::vector<std::string> a, c;
     std::vector<int64_t> ids;
     for (const auto& g : q.answers) {
@@ -488,10 +488,11 @@ int score_caption_from_lmms_eval(const std::string& file, bool as_json) {
   };
   std::vector<Row> rows;
   const std::filesystem::path path(file);
-  for (const auto& [line, j] : tasks::json_fields::read_json_lines(path)) {
+  for (const tasks::PeerRecord& rec : records) {  // the metric dicts beside each record's doc
+    const long line = rec.line;
     const nlohmann::json* d = nullptr;
     for (const char* key : {"coco_CIDEr", "flickr_CIDEr", "coco_Bleu_4", "flickr_Bleu_4"})
-      if (j.is_object() && j.contains(key)) d = &j[key];
+      if (rec.fields.contains(key)) d = &rec.fields[key];
     if (d == nullptr || !d->is_object())
       throw tasks::DataError({file, line, "coco_CIDEr", "the caption metric dict lmms-eval logs (coco_* or flickr_*)",
                               "none", "is this the log of a coco_cap or flickr30k task?"});

@@ -67,38 +67,35 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
   }
 }
 
-// re.search(r"(\d)(\,)(\d)") on the original text.
-bool has_digit_comma_digit(std::string_view s) {
+// re.search on the original text: official (\d)(\,)(\d), or EvalAI's (?<=\d)(\,)+(?=\d).
+bool has_digit_comma_digit(std::string_view s, VqaCommaRule rule) {
+  if (rule == VqaCommaRule::kNever) return false;
   const std::u32string u = utf8_decode(s);
-  for (size_t i = 1; i + 1 < u.size(); ++i)
-    if (u[i] == ',' && py_isdigit(u[i - 1]) && py_isdigit(u[i + 1])) return true;
+  for (size_t i = 1; i + 1 < u.size(); ++i) {
+    if (u[i] != ',' || !py_isdigit(u[i - 1])) continue;
+    size_t j = i + 1;
+    if (rule == VqaCommaRule::kCommaRun)
+      while (j < u.size() && u[j] == ',') ++j;
+    if (j < u.size() && py_isdigit(u[j])) return true;
+  }
   return false;
 }
 
-// re.sub(r"(?!<=\d)(\.)(?!\d)", "", s, 32): drop up to 32 periods not followed by a digit.
-std::string strip_periods(std::string_view s) {
+// re.sub(PERIOD, "", s, 32): drop up to 32 periods not followed by a digit (the official
+// typo "(?!<=\d)(\.)(?!\d)"), or, with the look-behind, not next to a digit either side.
+std::string strip_periods(std::string_view s, bool lookbehind) {
   const std::u32string u = utf8_decode(s);
   std::u32string out;
   int removed = 0;
   for (size_t i = 0; i < u.size(); ++i) {
-    if (u[i] == '.' && removed < 32 && !(i + 1 < u.size() && py_isdigit(u[i + 1]))) {
+    const bool prev_digit = lookbehind && i > 0 && py_isdigit(u[i - 1]);
+    if (u[i] == '.' && removed < 32 && !prev_digit && !(i + 1 < u.size() && py_isdigit(u[i + 1]))) {
       ++removed;
       continue;
     }
     out.push_back(u[i]);
   }
   return utf8_encode(out);
-}
-
-std::string punctuation_pass(std::string_view in, bool comma_digit_rule_can_fire) {
-  std::string out(in);
-  const bool digit_comma = comma_digit_rule_can_fire && has_digit_comma_digit(in);
-  for (const char* p : kPunct) {
-    const std::string ps(p);
-    const bool spaced = in.find(ps + " ") != std::string_view::npos || in.find(" " + ps) != std::string_view::npos;
-    replace_all(out, ps, (spaced || digit_comma) ? "" : " ");
-  }
-  return strip_periods(out);
 }
 
 }  // namespace
@@ -120,7 +117,18 @@ std::string_view to_string(VqaNormalization n) {
   return "official";
 }
 
-std::string vqa_process_punctuation(std::string_view s) { return punctuation_pass(s, true); }
+std::string vqa_punctuation_pass(std::string_view in, VqaCommaRule comma, bool period_lookbehind) {
+  std::string out(in);
+  const bool digit_comma = has_digit_comma_digit(in, comma);
+  for (const char* p : kPunct) {
+    const std::string ps(p);
+    const bool spaced = in.find(ps + " ") != std::string_view::npos || in.find(" " + ps) != std::string_view::npos;
+    replace_all(out, ps, (spaced || digit_comma) ? "" : " ");
+  }
+  return strip_periods(out, period_lookbehind);
+}
+
+std::string vqa_process_punctuation(std::string_view s) { return vqa_punctuation_pass(s, VqaCommaRule::kOneComma, false); }
 
 std::string vqa_process_digit_article(std::string_view s) {
   std::vector<std::string> words;
@@ -151,7 +159,7 @@ std::string vqa_evalai_process(std::string_view s) {
   replace_all(t, "\t", " ");
   t = py_strip(t);
   // COMMA_STRIP "(?<=\d)(\,)+(?=\d)" can never match: commas are gone already.
-  return vqa_process_digit_article(punctuation_pass(t, false));
+  return vqa_process_digit_article(vqa_punctuation_pass(t, VqaCommaRule::kNever, false));
 }
 
 namespace {

@@ -21,8 +21,15 @@ enum class VqaNormalization {
 VqaNormalization parse_vqa_normalization(std::string_view name);
 std::string_view to_string(VqaNormalization n);
 
-// The building blocks, exposed for tests.
-std::string vqa_process_punctuation(std::string_view s);
+// The building blocks, exposed for tests and for the peers' variants (tasks/peer_answers).
+// The punctuation pass: each of VQA's punctuation marks becomes "" or " ", then periods
+// not before a digit go. Which digit-comma-digit pattern makes every mark "": none (EvalAI
+// after its word_tokenize has removed commas), the official (\d)(\,)(\d), or EvalAI's
+// (?<=\d)(\,)+(?=\d). period_lookbehind: VLMEvalKit's (?<!\d)\.(?!\d) instead of the
+// official typo (?!<=\d)(\.)(?!\d).
+enum class VqaCommaRule { kNever, kOneComma, kCommaRun };
+std::string vqa_punctuation_pass(std::string_view s, VqaCommaRule comma, bool period_lookbehind);
+std::string vqa_process_punctuation(std::string_view s);  // official: kOneComma, no look-behind
 std::string vqa_process_digit_article(std::string_view s);
 std::string vqa_evalai_process(std::string_view s);  // LLaVA's EvalAIAnswerProcessor
 

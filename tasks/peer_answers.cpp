@@ -16,55 +16,6 @@
 namespace lnb::tasks {
 namespace {
 
-// The VQA punctuation pass in the two variants the peers carry. comma_run: EvalAI's
-// COMMA_STRIP (?<=\d)(\,)+(?=\d) (digits around one or more commas) instead of the
-// official (\d)(\,)(\d). period_lookbehind: VLMEvalKit's (?<!\d)\.(?!\d) instead of the
-// official typo (?!<=\d)(\.)(?!\d) (a period not followed by a digit). Either way the
-// period substitution removes at most 32 (re.UNICODE lands in sub's count argument).
-std::string peer_punctuation(const std::string& in, bool comma_run, bool period_lookbehind) {
-  static const char* const kPunct[] = {";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+",
-                                       "\\", "_", "-", ">", "<", "@", "`", ",", "?", "!"};
-  const std::u32string u = metrics::utf8_decode(in);
-  bool digit_comma = false;
-  for (size_t i = 1; i + 1 < u.size() && !digit_comma; ++i) {
-    if (u[i] != ',' || !metrics::py_isdigit(u[i - 1])) continue;
-    size_t j = i + 1;
-    if (comma_run)
-      while (j < u.size() && u[j] == ',') ++j;
-    digit_comma = j < u.size() && metrics::py_isdigit(u[j]);
-  }
-  std::string out = in;
-  for (const char* p : kPunct) {
-    const std::string ps(p);
-    const bool spaced = in.find(ps + " ") != std::string::npos || in.find(" " + ps) != std::string::npos;
-    const std::string to = (spaced || digit_comma) ? "" : " ";
-    std::string next;
-    for (size_t pos = 0;;) {
-      const size_t at = out.find(ps, pos);
-      next += out.substr(pos, at == std::string::npos ? std::string::npos : at - pos);
-      if (at == std::string::npos) break;
-      next += to;
-      pos = at + ps.size();
-    }
-    out = std::move(next);
-  }
-  const std::u32string v = metrics::utf8_decode(out);
-  std::u32string kept;
-  int removed = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    const bool prev_digit = period_lookbehind && i > 0 && metrics::py_isdigit(v[i - 1]);
-    const bool next_digit = i + 1 < v.size() && metrics::py_isdigit(v[i + 1]);
-    if (v[i] == '.' && removed < 32 && !prev_digit && !next_digit) {
-      ++removed;
-      continue;
-    }
-    kept.push_back(v[i]);
-  }
-  return metrics::utf8_encode(kept);
-}
-
-std::string vlmevalkit_punctuation(const std::string& in) { return peer_punctuation(in, false, true); }
-
 // Correctly rounded num / den (den > 0), as Python's int true division gives it.
 double exact_ratio(uint64_t num, uint64_t den) {
   if (num == 0) return 0.0;
@@ -118,6 +69,8 @@ std::vector<PeerRecord> read_lmms_eval_samples(const std::filesystem::path& path
       throw DataError({path.string(), line, "filtered_resps", "[\"the response\"] (a generate_until task's log)",
                        json_fields::kind_of(f), "lnbench reads generation tasks' logs only"});
     r.response = v->get<std::string>();
+    r.fields = std::move(j);
+    r.fields.erase("doc");
     out.push_back(std::move(r));
   }
   if (out.empty())
@@ -133,7 +86,7 @@ double lmms_eval_vqa_accuracy(const std::vector<std::string>& answers, const std
     return metrics::py_strip(t);
   };
   auto normalize = [&](std::string_view s) {
-    return metrics::vqa_process_digit_article(peer_punctuation(clean(s), true, false));
+    return metrics::vqa_process_digit_article(metrics::vqa_punctuation_pass(clean(s), metrics::VqaCommaRule::kCommaRun, false));
   };
   const std::string res = normalize(response);
   std::vector<std::string> gts;
@@ -272,12 +225,11 @@ std::vector<std::pair<long, std::vector<std::string>>> read_tsv(const std::files
   std::vector<std::string> row;
   std::string field;
   long line = 1, row_line = 1;
-  bool quoted = false, at_field_start = true, was_quoted = false;
+  bool quoted = false, at_field_start = true;
   auto end_field = [&] {
     row.push_back(std::move(field));
     field.clear();
     at_field_start = true;
-    was_quoted = false;
   };
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -296,7 +248,7 @@ std::vector<std::pair<long, std::vector<std::string>>> read_tsv(const std::files
       continue;
     }
     if (c == '"' && at_field_start) {
-      quoted = was_quoted = true;
+      quoted = true;
       at_field_start = false;
     } else if (c == '\t') {
       end_field();
@@ -316,7 +268,6 @@ std::vector<std::pair<long, std::vector<std::string>>> read_tsv(const std::files
     end_field();
     rows.emplace_back(row_line, std::move(row));
   }
-  (void)was_quoted;
   return rows;
 }
 
@@ -379,7 +330,7 @@ const std::string& peer_col(const PeerRow& row, const std::string& name, const s
 }
 
 std::string vlmevalkit_yorn(std::string_view prediction) {
-  const std::string s = vlmevalkit_punctuation(metrics::py_lower(prediction));
+  const std::string s = metrics::vqa_punctuation_pass(metrics::py_lower(prediction), metrics::VqaCommaRule::kOneComma, true);
   bool yes = false, no = false;
   // str.split(): runs of whitespace (Unicode isspace) separate words.
   const std::u32string u = metrics::utf8_decode(s);

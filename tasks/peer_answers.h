@@ -32,6 +32,7 @@ struct PeerRecord {
   int64_t doc_id = 0;
   nlohmann::json doc;     // the dataset row as logged
   std::string response;   // filtered_resps[0]: what the peer scored
+  nlohmann::json fields;  // the rest of the record (target, resps, the task's metric dicts), doc removed
 };
 
 // Every record of an lmms-eval sample log, file order. DataError naming file, line and
@@ -84,7 +85,8 @@ std::vector<PeerRow> read_vlmevalkit_predictions(const std::filesystem::path& pa
 // A column's value; DataError naming file, record and column when it is absent.
 const std::string& peer_col(const PeerRow& row, const std::string& name, const std::filesystem::path& path);
 
-// VLMEvalKit's YOrN_Extraction (utils/yorn.py): lower, process_punctuation (smp/misc.py),
+// VLMEvalKit's YOrN_Extraction (utils/yorn.py): lower, process_punctuation (smp/misc.py:
+// the VQA pass with the period look-behind, metrics::vqa_punctuation_pass),
 // split on whitespace; "Yes" if the words hold yes and not no, "No" the other way round,
 // else "Unknown" (an LLM judge would be asked; lnbench scores exact_matching, the judge off).
 std::string vlmevalkit_yorn(std::string_view prediction);

@@ -26,6 +26,15 @@ namespace {
 
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
+// A checkpoint's JSON file through the bounded reader; its errors as ModelLoadError.
+nlohmann::json read_json_or_load_error(const fs::path& file) {
+  try {
+    return common::read_json(file.string());
+  } catch (const std::exception& e) {
+    throw model::ModelLoadError(e.what());
+  }
+}
+
 // "FILE: field 'F': expected E, got G" for a JSON file's bad field.
 model::ModelLoadError field_error(const fs::path& file, const std::string& field, const std::string& expected,
                                   const nlohmann::json& got) {
@@ -172,12 +181,7 @@ nlohmann::json read_checkpoint_meta(const fs::path& checkpoint) {
   if (!fs::is_directory(checkpoint)) return nullptr;  // a bare safetensors file carries no identity
   const fs::path file = checkpoint / "meta.json";
   if (!fs::exists(file)) return nullptr;
-  nlohmann::json meta;
-  try {
-    meta = common::read_json(file.string());
-  } catch (const std::exception& e) {
-    throw model::ModelLoadError(e.what());
-  }
+  const nlohmann::json meta = read_json_or_load_error(file);
   auto bad = [&](const std::string& field, const std::string& expected, const nlohmann::json& got) {
     return field_error(file, field, expected, got);
   };
@@ -240,12 +244,7 @@ bool is_peft_adapter(const fs::path& checkpoint) {
 
 nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir) {
   const fs::path cfg_file = dir / "adapter_config.json";
-  nlohmann::json cfg;
-  try {
-    cfg = common::read_json(cfg_file.string());
-  } catch (const std::exception& e) {
-    throw model::ModelLoadError(e.what());
-  }
+  const nlohmann::json cfg = read_json_or_load_error(cfg_file);
   auto bad = [&](const std::string& field, const std::string& expected, const nlohmann::json& got) {
     return field_error(cfg_file, field, expected, got);
   };
@@ -289,14 +288,7 @@ nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir) {
         throw model::ModelLoadError(weights.string() + ": tensor '" + key + "': expected LoRA on a decoder-layer linear (" +
                                     "q_proj k_proj v_proj o_proj gate_proj up_proj down_proj), got module '" + module +
                                     "' (an unknown target module for this model)");
-      const std::vector<int64_t> shape = ck->tensor(key).sizes().vec();
-      const bool is_a = key.compare(at, 12, ".lora_A.weig") == 0;
-      const int64_t got = shape.size() == 2 ? (is_a ? shape[0] : shape[1]) : -1;
-      if (got != rank)
-        throw model::ModelLoadError(weights.string() + ": tensor '" + key + "': expected rank " + std::to_string(rank) +
-                                    " (adapter_config.json r), got a " + (shape.size() == 2 ? "rank " + std::to_string(got) : "non-matrix") +
-                                    " tensor");
-      targets.insert(leaf);
+      targets.insert(leaf);  // the rank is checked when the tensor is read, below
     }
     if (targets.empty()) throw model::ModelLoadError(weights.string() + ": expected lora_A/lora_B tensors, found none");
     LoraSpec spec;
@@ -319,7 +311,15 @@ nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir) {
     if (p == nullptr)
       throw model::ModelLoadError(weights.string() + ": tensor '" + key + "' names no parameter of this model (expected "
                                   "base_model.model.<a module of transformers' LlavaForConditionalGeneration or LlamaForCausalLM>)");
-    const at::Tensor t = ck->tensor(key);
+    const at::Tensor t = ck->tensor(key);  // each tensor read once
+    if (const size_t at = key.find(".lora_"); at != std::string::npos) {
+      const bool is_a = key.compare(at, 7, ".lora_A") == 0;
+      const int64_t got = t.dim() == 2 ? t.size(is_a ? 0 : 1) : -1, rank = meta["lora"]["rank"].get<int64_t>();
+      if (got != rank)
+        throw model::ModelLoadError(weights.string() + ": tensor '" + key + "': expected rank " + std::to_string(rank) +
+                                    " (adapter_config.json r), got a " +
+                                    (t.dim() == 2 ? "rank " + std::to_string(got) : std::string("non-matrix")) + " tensor");
+    }
     if (t.sizes() != p->sizes())
       throw model::ModelLoadError(weights.string() + ": tensor '" + key + "' has shape " + c10::str(t.sizes()) +
                                   ", expected " + c10::str(p->sizes()) + " (an adapter for another base model?)");

@@ -29,8 +29,9 @@ import sys
 import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from peer_fixture import mme_questions, pope_questions  # noqa: E402
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-FIXTURE = os.path.join(ROOT, "tests", "data", "tasks", "fixture")
 OUT = os.path.join(ROOT, "tests", "data", "peers", "vlmevalkit")
 
 POOL = ["Yes", "No", "yes", "no", "Yes.", "No.", "y", "n", "Yes, there is a dog.", "No, there is not.", "Not sure",
@@ -72,37 +73,15 @@ def load_vlmevalkit(root):
 
 
 def pope_rows():
-    rows = []
-    for split in ["adversarial", "popular", "random"]:
-        with open(os.path.join(FIXTURE, "pope", f"coco_pope_{split}.json")) as f:
-            for line in f:
-                if line.strip():
-                    j = json.loads(line)
-                    rows.append({"index": len(rows), "question": j["text"], "answer": j["label"].capitalize(),
-                                 "category": split, "image_source": os.path.splitext(j["image"])[0]})
+    rows = [{"index": i, "question": j["text"], "answer": j["label"].capitalize(), "category": split,
+             "image_source": os.path.splitext(j["image"])[0]} for i, (split, j) in enumerate(pope_questions())]
     rows[3]["category"] = "random,popular"  # POPE_rating splits a category list and counts the row once per split
     return rows
 
 
 def mme_rows():
-    import glob
-    rows = []
-    base = os.path.join(FIXTURE, "mme", "MME_Benchmark_release_version")
-    for subtask in sorted(os.listdir(base)):
-        qa_dir = os.path.join(base, subtask, "questions_answers_YN")
-        if not os.path.isdir(qa_dir):
-            qa_dir = os.path.join(base, subtask)
-        for txt in sorted(glob.glob(os.path.join(qa_dir, "*.txt"))):
-            with open(txt, newline=None) as f:
-                lines = [l.strip() for l in f if l.strip()]
-            if len(lines) != 2:
-                continue
-            image = os.path.splitext(os.path.basename(txt))[0] + ".jpg"
-            for l in lines:
-                q, a = l.split("\t")
-                rows.append({"index": len(rows), "question": q, "answer": a, "category": subtask,
-                             "image_path": f"{subtask}/{image}"})
-    return rows
+    return [{"index": i, "question": q, "answer": a, "category": subtask, "image_path": f"{subtask}/{image}"}
+            for i, (subtask, image, q, a) in enumerate(mme_questions())]
 
 
 def evaluate(env, yorn, path, rating):

@@ -18,7 +18,6 @@ must equal them exactly (== on the doubles), per seed; its duplicate count must 
 the duplicated record. Exit 1 on any mismatch.
 """
 import argparse
-import glob
 import hashlib
 import importlib.util
 import json
@@ -30,6 +29,8 @@ import tempfile
 import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from peer_fixture import mme_questions, pope_questions, write_jsonl  # noqa: E402
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 FIXTURE = os.path.join(ROOT, "tests", "data", "tasks", "fixture")
 
@@ -83,34 +84,14 @@ def record(doc_id, doc, response, metrics):
 
 
 def pope_docs():
-    docs = []
-    for split in ["adversarial", "popular", "random"]:  # lmms-lab/POPE's row order
-        with open(os.path.join(FIXTURE, "pope", f"coco_pope_{split}.json")) as f:
-            for line in f:
-                if line.strip():
-                    j = json.loads(line)
-                    docs.append({"id": str(len(docs)), "question_id": str(j["question_id"]), "question": j["text"],
-                                 "answer": j["label"], "image_source": os.path.splitext(j["image"])[0], "category": split})
-    return docs
+    return [{"id": str(i), "question_id": str(j["question_id"]), "question": j["text"], "answer": j["label"],
+             "image_source": os.path.splitext(j["image"])[0], "category": split}
+            for i, (split, j) in enumerate(pope_questions())]
 
 
 def mme_docs():
-    docs = []
-    base = os.path.join(FIXTURE, "mme", "MME_Benchmark_release_version")
-    for subtask in sorted(os.listdir(base)):
-        qa_dir = os.path.join(base, subtask, "questions_answers_YN")
-        if not os.path.isdir(qa_dir):
-            qa_dir = os.path.join(base, subtask)
-        for txt in sorted(glob.glob(os.path.join(qa_dir, "*.txt"))):
-            with open(txt, newline=None) as f:
-                lines = [l.strip() for l in f if l.strip()]
-            if len(lines) != 2:
-                continue
-            image = os.path.splitext(os.path.basename(txt))[0] + ".jpg"
-            for l in lines:
-                q, a = l.split("\t")
-                docs.append({"question_id": f"{subtask}/{image}", "question": q, "answer": a, "category": subtask})
-    return docs
+    return [{"question_id": f"{subtask}/{image}", "question": q, "answer": a, "category": subtask}
+            for subtask, image, q, a in mme_questions()]
 
 
 def quiet():
@@ -140,9 +121,7 @@ def check_pope(exe, seed, tmp, pope):
     dup["doc_id"] = len(recs)  # the same question logged twice (a resumed run, say)
     recs.append(dup)
     log = os.path.join(tmp, f"pope_{seed}.jsonl")
-    with open(log, "w") as f:
-        for r in recs:
-            f.write(json.dumps(r) + "\n")
+    write_jsonl(log, recs)
     out = run_lnbench(exe, ["score", "pope", "--from", "lmms-eval", log, "--json"])
     want = {
         "accuracy": pope.pope_aggregate_accuracy([r["pope_accuracy"] for r in recs]),
@@ -170,9 +149,7 @@ def check_mme(exe, seed, tmp, mme):
         resp = rng.choice(POOL)
         recs.append(record(i, d, resp, mme.mme_process_results(d, [resp])))
     log = os.path.join(tmp, f"mme_{seed}.jsonl")
-    with open(log, "w") as f:
-        for r in recs:
-            f.write(json.dumps(r) + "\n")
+    write_jsonl(log, recs)
     out = run_lnbench(exe, ["score", "mme", "--from", "lmms-eval", log, "--json"])
     perception = [r["mme_perception_score"] for r in recs if "mme_perception_score" in r]
     cognition = [r["mme_cognition_score"] for r in recs if "mme_cognition_score" in r]
@@ -216,9 +193,7 @@ def check_vqa(exe, seed, tmp, vqa):
         resp = rng.choice(pool)
         recs.append(record(i, d, resp, vqa.vqav2_process_results_val(copy.deepcopy(d), [resp])))
     log = os.path.join(tmp, f"vqa_{seed}.jsonl")
-    with open(log, "w") as f:
-        for r in recs:
-            f.write(json.dumps(r) + "\n")
+    write_jsonl(log, recs)
     out = run_lnbench(exe, ["score", "vqav2", "--from", "lmms-eval", log, "--json"])
     want = sum(r["exact_match"] for r in recs) / len(recs)  # lmms_eval.api.metrics.mean
     bad = []
@@ -241,9 +216,7 @@ def check_caption(exe, seed, tmp, cap, flickr):
         pred = rng.choice(CAPTION_POOL + doc["sentences"])
         recs.append(record(len(recs), doc, pred, cap.coco_process_result_karpathy(doc, [pred])))
     log = os.path.join(tmp, f"coco_{seed}.jsonl")
-    with open(log, "w") as f:
-        for r in recs:
-            f.write(json.dumps(r) + "\n")
+    write_jsonl(log, recs)
     out = run_lnbench(exe, ["score", "caption", "--from", "lmms-eval", log, "--json"])
     bad = []
     for metric in ["Bleu_1", "Bleu_4", "ROUGE_L", "CIDEr"]:
@@ -263,9 +236,7 @@ def check_caption(exe, seed, tmp, cap, flickr):
         pred = rng.choice(CAPTION_POOL + doc["caption"])
         frecs.append(record(len(frecs), doc, pred, flickr.flickr_process_result(doc, [pred])))
     flog = os.path.join(tmp, f"flickr_{seed}.jsonl")
-    with open(flog, "w") as f:
-        for r in frecs:
-            f.write(json.dumps(r) + "\n")
+    write_jsonl(flog, frecs)
     fout = run_lnbench(exe, ["score", "caption", "--from", "lmms-eval", flog, "--json"])
     with quiet():
         want = flickr.flickr_aggregation_result([r["flickr_CIDEr"] for r in frecs], "CIDEr", tmp)
