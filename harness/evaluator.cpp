@@ -169,11 +169,12 @@ fs::path default_feature_cache() {
 std::string answers_identity(const fs::path& model_dir, const fs::path& checkpoint) {
   const std::string base = model::model_fingerprint(model_dir);  // memoised there
   if (checkpoint.empty()) return base + " base";
-  if (training::is_peft_adapter(checkpoint))  // the config's rank, alpha and rsLoRA shape the answers too
-    return base + " peft " + common::sha256_file(checkpoint / "adapter_config.json").sha256 + " " +
-           common::sha256_file(checkpoint / "adapter_model.safetensors").sha256;
-  const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
-  return base + " delta " + common::sha256_file(weights).sha256;
+  // Every file that shapes the answers (a PEFT config's rank, alpha and rsLoRA too).
+  const training::CheckpointKind kind = training::checkpoint_kind(checkpoint);
+  const bool own = kind == training::CheckpointKind::kLnbench || kind == training::CheckpointKind::kTensorFile;
+  std::string id = base + " " + (own ? "delta" : training::checkpoint_kind_name(kind));  // earlier stores' ids kept
+  for (const fs::path& f : training::checkpoint_files(checkpoint)) id += " " + common::sha256_file(f).sha256;
+  return id;
 }
 
 Evaluator::Evaluator(model::LoadedModel& m, training::Dist& dist, EvalSettings settings)

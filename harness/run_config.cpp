@@ -38,6 +38,11 @@ const std::vector<OptionSpec>& run_options() {
       opt("models.*.path", K::kPath, nullptr, "Model folder (llava-hf, original LLaVA or LLaMA)", true),
       opt("models.*.vision_tower", K::kPath, "", "CLIP folder for original LLaVA"),
       opt("models.*.template", K::kString, "vicuna_v1", "Chat template", false, {"vicuna_v1", "llava_llama_2", "plain"}),
+      opt("checkpoints.*.path", K::kPath, nullptr,
+          "A checkpoint trained elsewhere, evaluated as the strategy NAME: a PEFT adapter folder (LoRA, LN_TUNING), "
+          "a LLaVA LoRA folder (adapter_model.* + non_lora_trainables.bin), a full fine-tuned HF checkpoint, or an "
+          "lnbench checkpoint", true),
+      opt("checkpoints.*.model", K::kString, "", "The models entry it applies to ('' = every model)"),
       opt("tasks.*.data", K::kPath, nullptr, "The benchmark's official files (data root)", true),
       opt("tasks.*.split", K::kString, "", "Split ('' = the task's default)"),
       opt("tasks.*.limit", K::kInt, 0, "Evaluate at least this many requests, whole images (0 = all)", false, {}, 0),
@@ -246,9 +251,10 @@ void flatten(const json& j, const std::string& prefix, std::map<std::string, jso
     std::string entry;
     if (find_spec(key, &entry)) {
       out[key] = v;
-    } else if (v.is_object() && (key == "models" || key == "tasks" || key == "train" || key == "eval" ||
-                                 ((prefix == "models" || prefix == "tasks") && k.find('.') == std::string::npos))) {
-      if (v.empty() && (prefix == "models" || prefix == "tasks"))  // an entry is never dropped silently
+    } else if (v.is_object() && (key == "models" || key == "tasks" || key == "checkpoints" || key == "train" || key == "eval" ||
+                                 ((prefix == "models" || prefix == "tasks" || prefix == "checkpoints") &&
+                                  k.find('.') == std::string::npos))) {
+      if (v.empty() && (prefix == "models" || prefix == "tasks" || prefix == "checkpoints"))  // never dropped silently
         fail(origin, key + (prefix == "tasks" ? ".data" : ".path"), "a path (required for every entry)", "an empty entry");
       flatten(v, key, out, origin);
     } else if (key == "schema" || key == "comment" || (!key.empty() && key[0] == '_')) {
@@ -338,6 +344,19 @@ ordered_json resolve_run_config(const json& file_config, const std::vector<std::
   one_component("run_id", out["run_id"].get<std::string>());
   for (const std::string& m : entries["models"]) one_component("models." + m, m);
   for (const auto& st : out["strategies"]) one_component("strategies", st.get<std::string>());
+  // An external checkpoint is a strategy by its entry's name: it must not shadow one.
+  for (const std::string& c : entries["checkpoints"]) {
+    one_component("checkpoints." + c, c);
+    const bool builtin = c == "base";  // the registered strategies' names: check_checkpoint_names (run_command.cpp)
+    const bool listed = std::any_of(out["strategies"].begin(), out["strategies"].end(),
+                                    [&c](const ordered_json& s) { return s == c; });
+    if (builtin || listed)
+      fail(origin, "checkpoints." + c, "a name that is not a strategy's (it becomes the checkpoint's strategy column)",
+           "'" + c + "', " + (builtin ? "a built-in strategy" : "listed in strategies"));
+    const std::string m = out["checkpoints"][c]["model"].get<std::string>();
+    if (!m.empty() && std::find(entries["models"].begin(), entries["models"].end(), m) == entries["models"].end())
+      fail(origin, "checkpoints." + c + ".model", "'' or a models entry", "'" + m + "'");
+  }
   if (entries["models"].empty()) fail(origin, "models", "at least one model (models.NAME.path)", "none");
   if (entries["tasks"].empty()) fail(origin, "tasks", "at least one task (tasks.NAME.data)", "none");
   if (out["strategies"].empty()) fail(origin, "strategies", "at least one strategy", "[]");

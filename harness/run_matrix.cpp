@@ -303,6 +303,42 @@ class MatrixRun {
       }
       evaluate_cell(mname, strategy, cell_error, ev.get());
     }
+    if (!cfg_.contains("checkpoints")) return;
+    for (const auto& [cname, ccfg] : cfg_["checkpoints"].items()) {
+      const std::string for_model = ccfg["model"].get<std::string>();
+      if (!for_model.empty() && for_model != mname) continue;
+      evaluate_external(mname, mcfg, cname, ccfg["path"].get<std::string>(), load_error, ev.get(), swap.get());
+    }
+  }
+
+  // A checkpoint trained elsewhere, a strategy by its entry's name: applied over the
+  // resident base like a trained delta; what it holds is its parameter count.
+  void evaluate_external(const std::string& mname, const ordered_json& mcfg, const std::string& cname, const fs::path& path,
+                         std::string cell_error, Evaluator* ev, training::DeltaSwap* swap) {
+    const fs::path cell = run_dir_ / mname / cname;
+    fs::create_directories(cell);
+    const auto t0 = std::chrono::steady_clock::now();
+    ordered_json phase = {{"phase", "apply"}, {"model", mname}, {"strategy", cname}, {"checkpoint", path.string()}};
+    if (cell_error.empty()) {
+      try {
+        if (!fs::exists(path)) throw model::ModelLoadError(path.string() + ": no such checkpoint (checkpoints." + cname + ".path)");
+        const json meta = swap->apply(path);
+        ev->set_identity(answers_identity(mcfg["path"].get<std::string>(), path));
+        const ordered_json info = {{"schema", "lnbench.external/1"}, {"name", cname}, {"model", mname},
+                                   {"kind", meta.value("kind", "")}, {"path", path.string()},
+                                   {"trainable_params", meta.value("trainable_params", int64_t{0})},
+                                   {"total_params", meta.value("total_params", int64_t{0})}, {"applied", meta}};
+        if (main()) common::write_file_atomic(cell / "checkpoint.json", info.dump(2) + "\n");
+        phase["kind"] = info["kind"];
+        phase["trainable_params"] = info["trainable_params"];
+      } catch (const std::exception& e) {
+        cell_error = std::string("applying checkpoints.") + cname + ": " + e.what();
+        phase["error"] = e.what();
+      }
+    }
+    phase["seconds"] = seconds_since(t0);
+    phases_.push_back(phase);
+    evaluate_cell(mname, cname, cell_error, ev);
   }
 
   void evaluate_cell(const std::string& mname, const std::string& strategy, const std::string& cell_error, Evaluator* ev) {
@@ -357,6 +393,14 @@ class MatrixRun {
 }  // namespace
 
 int run_matrix(const ordered_json& cfg, bool quiet, bool verbose) {
+  if (cfg.contains("checkpoints"))  // run_config.h checks the rest; the strategy registry lives here
+    for (const auto& [cname, c] : cfg["checkpoints"].items()) {
+      (void)c;
+      for (const training::Strategy& s : training::builtin_strategies())
+        if (s.name == cname)
+          throw ConfigError("'checkpoints." + cname + "': expected a name that is not a strategy's (it becomes the "
+                            "checkpoint's strategy column), found '" + cname + "', a built-in strategy");
+    }
   training::install_counting_cpu_allocator();
   return MatrixRun(cfg, quiet, verbose).execute();
 }

@@ -280,7 +280,26 @@ LoadedModel load_model(const fs::path& dir, const LoadOptions& o) {
   return out;
 }
 
-int64_t apply_checkpoint(LlavaModel& model, const fs::path& file_or_dir) {
+void write_parameter(at::Tensor* p, const std::string& file, const std::string& key, const at::Tensor& value,
+                     const ApplyOptions& options, ApplyCount& count) {
+  if (p == nullptr) throw ModelLoadError(file + ": tensor '" + key + "' names no parameter of this model");
+  if (value.sizes() != p->sizes())
+    throw ModelLoadError(file + ": tensor '" + key + "' has shape " + shape_str(value.sizes()) + ", expected " +
+                         shape_str(p->sizes()));
+  check_finite(value, file, key);
+  torch::NoGradGuard no_grad;
+  if (options.skip_unchanged && value.to(p->device(), p->scalar_type()).equal(*p)) {
+    ++count.unchanged_tensors;
+    count.unchanged_elements += value.numel();
+    return;
+  }
+  if (options.before_write) options.before_write(*p);
+  p->copy_(value);
+  ++count.tensors;
+  count.elements += value.numel();
+}
+
+ApplyCount apply_checkpoint(LlavaModel& model, const fs::path& file_or_dir, const ApplyOptions& options) {
   std::unique_ptr<SafetensorsCheckpoint> ckpt;
   try {
     ckpt = std::make_unique<SafetensorsCheckpoint>(file_or_dir);
@@ -288,23 +307,13 @@ int64_t apply_checkpoint(LlavaModel& model, const fs::path& file_or_dir) {
     throw ModelLoadError(e.what());
   }
   auto params = model->named_parameters();
-  torch::NoGradGuard no_grad;
-  int64_t n = 0;
+  ApplyCount count;
   for (const std::string& key : ckpt->names()) {
     const std::optional<std::string> name = canonical_name(key);
     if (name && name->empty()) continue;
-    at::Tensor* p = name ? params.find(*name) : nullptr;
-    if (p == nullptr)
-      throw ModelLoadError(file_or_dir.string() + ": tensor '" + key + "' names no parameter of this model");
-    const at::Tensor t = ckpt->tensor(key);
-    if (t.sizes() != p->sizes())
-      throw ModelLoadError(file_or_dir.string() + ": tensor '" + key + "' has shape " + shape_str(t.sizes()) + ", expected " +
-                           shape_str(p->sizes()));
-    check_finite(t, file_or_dir.string(), key);
-    p->copy_(t);
-    ++n;
+    write_parameter(name ? params.find(*name) : nullptr, file_or_dir.string(), key, ckpt->tensor(key), options, count);
   }
-  return n;
+  return count;
 }
 
 }  // namespace lnb::model

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -55,10 +56,29 @@ c10::ScalarType parse_dtype(const std::string& name);
 
 LoadedModel load_model(const std::filesystem::path& model_dir, const LoadOptions& options = {});
 
+// How a checkpoint's tensors are written into a model. `before_write` sees each parameter
+// just before it is overwritten (DeltaSwap keeps the base value); with `skip_unchanged` a
+// tensor equal to the parameter's value (after the cast to its dtype) is left alone and
+// counted as unchanged (a full fine-tuned checkpoint against its base).
+struct ApplyOptions {
+  std::function<void(at::Tensor& param)> before_write;
+  bool skip_unchanged = false;
+};
+struct ApplyCount {
+  int64_t tensors = 0, elements = 0;    // written
+  int64_t unchanged_tensors = 0, unchanged_elements = 0;
+};
+
 // Loads tensors named by their canonical names (or any checkpoint layout) into an existing
 // model: every tensor must name a parameter of the same shape; parameters it lacks keep
-// their values. Returns the number of tensors applied.
-int64_t apply_checkpoint(LlavaModel& model, const std::filesystem::path& file_or_dir);
+// their values.
+ApplyCount apply_checkpoint(LlavaModel& model, const std::filesystem::path& file_or_dir, const ApplyOptions& options = {});
+
+// One checkpoint tensor into its parameter (null: the key names none), as apply_checkpoint
+// does it: ModelLoadError naming `file` and `key` for no such parameter, another shape,
+// a NaN or an infinity.
+void write_parameter(at::Tensor* param, const std::string& file, const std::string& key, const at::Tensor& value,
+                     const ApplyOptions& options, ApplyCount& count);
 
 // ModelLoadError naming the file, the tensor and the count when `t` (floating point)
 // holds a NaN or an infinity: a weight file that would answer with token 0.

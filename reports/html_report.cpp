@@ -189,7 +189,9 @@ std::string render_index(const ReportInputs& in) {
   for (const Row& r : *in.rows)
     if (r.run_id == in.current->run_id) current_rows.push_back(&r);
   for (const Row* r : current_rows) {
-    h += "<tr><td class=\"t\">" + html_escape(r->model) + "</td><td class=\"t\">" + html_escape(r->strategy) + "</td>";
+    // A checkpoint trained elsewhere says so: its kind beside its name.
+    const std::string src = r->source.empty() ? "" : " <small title=\"checkpoint trained elsewhere\">(" + html_escape(r->source) + ")</small>";
+    h += "<tr><td class=\"t\">" + html_escape(r->model) + "</td><td class=\"t\">" + html_escape(r->strategy) + src + "</td>";
     for (const auto& v : r->values)
       h += v ? "<td data-v=\"" + num(*v, 17) + "\">" + cell_text(v) + "</td>" : "<td data-v=\"\">&ndash;</td>";
     h += "</tr>\n";

@@ -62,7 +62,7 @@ std::optional<double> split_value(const Cell& c, const char* task, const char* s
 
 Row row_of(const Run& run, const Cell& c) {
   Row r{run.run_id, run.date, run.git_sha, c.model, c.strategy,
-        std::vector<std::optional<double>>(leaderboard_columns().size())};
+        std::vector<std::optional<double>>(leaderboard_columns().size()), c.source};
   auto set = [&r](const char* col, std::optional<double> v) { r.values[column_index(col)] = v; };
   set("mme_perception", value_of(c, "mme", "perception"));
   set("mme_cognition", value_of(c, "mme", "cognition"));

@@ -24,6 +24,7 @@ const std::vector<Column>& leaderboard_columns();
 struct Row {
   std::string run_id, date, git_sha, model, strategy;
   std::vector<std::optional<double>> values;  // parallel to leaderboard_columns()
+  std::string source;                         // Cell::source: an external checkpoint's kind, else ""
 };
 
 // Rows of every run. avg_normalized_score: each score column divided by its best value

@@ -100,6 +100,15 @@ Cell read_cell(const fs::path& dir, const std::string& model, const std::string&
     c.checkpoint_bytes = num(j, "checkpoint_bytes", train);
     c.train_seconds = num(j, "train_seconds", train);
   }
+  // A checkpoint trained elsewhere (run config checkpoints.NAME): what it holds.
+  const fs::path external = dir / "checkpoint.json";
+  if (!fs::exists(train) && fs::exists(external)) {
+    const json j = read_json(external);
+    check_schema(j, external, "lnbench.external/");
+    c.trainable_params = num(j, "trainable_params", external);
+    c.total_params = num(j, "total_params", external);
+    c.source = str(j, "kind");
+  }
   for (const auto& e : fs::directory_iterator(dir))
     if (e.is_directory() && fs::exists(e.path() / "metrics.json")) {
       TaskResult t = read_task(e.path());

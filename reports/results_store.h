@@ -33,6 +33,7 @@ struct TaskResult {
 
 struct Cell {
   std::string model, strategy;
+  std::string source;  // "" (trained here or the base), or an external checkpoint's kind: peft, llava-lora, full, lnbench
   std::optional<double> trainable_params, total_params, optimizer_state_bytes, peak_train_memory_bytes,
       checkpoint_bytes, train_seconds;
   std::map<std::string, TaskResult> tasks;  // by task name

@@ -19,14 +19,12 @@
 #include "common/sha256.h"
 #include "model/fingerprint.h"
 #include "model/safetensors.h"
+#include "training/checkpoint_internal.h"
 
 namespace lnb::training {
 namespace fs = std::filesystem;
-namespace {
+namespace detail {
 
-bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
-
-// A checkpoint's JSON file through the bounded reader; its errors as ModelLoadError.
 nlohmann::json read_json_or_load_error(const fs::path& file) {
   try {
     return common::read_json(file.string());
@@ -35,14 +33,10 @@ nlohmann::json read_json_or_load_error(const fs::path& file) {
   }
 }
 
-// "FILE: field 'F': expected E, got G" for a JSON file's bad field.
 model::ModelLoadError field_error(const fs::path& file, const std::string& field, const std::string& expected,
                                   const nlohmann::json& got) {
   return model::ModelLoadError(file.string() + ": field '" + field + "': expected " + expected + ", got " +
                                (got.is_null() ? std::string("none") : common::json_excerpt(got)));
-}
-bool ends_with(const std::string& s, const std::string& p) {
-  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
 
 model::AdaptableLinearImpl* block_linear(model::LlamaDecoderLayerImpl& layer, const std::string& name) {
@@ -57,10 +51,17 @@ model::AdaptableLinearImpl* block_linear(model::LlamaDecoderLayerImpl& layer, co
                               "': expected one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj");
 }
 
-template <typename F>
-void for_each_layer(model::LlavaModel& m, F&& f) {
-  for (size_t i = 0; i < m->llm->layers->size(); ++i) f(*m->llm->layers->ptr<model::LlamaDecoderLayerImpl>(i));
+int64_t parameter_count(model::LlavaModel& m) {
+  int64_t n = 0;
+  for (const at::Tensor& p : m->parameters()) n += p.numel();
+  return n;
 }
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
 
 // "model.language_model.layers.0.input_layernorm" for "llm.layers.0.input_layernorm".
 std::string hf_path(const std::string& canonical, bool has_vision) {
@@ -81,8 +82,7 @@ void inject_lora(model::LlavaModel& m, const LoraSpec& spec) {
 
 void merge_lora(model::LlavaModel& m) {
   for_each_layer(m, [](model::LlamaDecoderLayerImpl& layer) {
-    for (const char* t : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"})
-      block_linear(layer, t)->merge_lora();
+    for (const char* t : kBlockLinears) block_linear(layer, t)->merge_lora();
   });
 }
 
@@ -216,146 +216,41 @@ void check_delta_base(const nlohmann::json& meta, const fs::path& checkpoint, co
                               "): this delta was trained for another base model (hint: --allow-base-mismatch applies it anyway)");
 }
 
-// --- PEFT adapter folders in (adapter_config.json + adapter_model.safetensors) ------
-
-namespace {
-
-constexpr const char* kBlockLinears[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
-
-// A PEFT adapter key as the plain checkpoint key apply_checkpoint maps: "base_model.model."
-// dropped, LN_TUNING's ln_tuning_layers(.default) segment removed. nullopt for another form.
-std::optional<std::string> peft_to_checkpoint_key(const std::string& key) {
-  const std::string prefix = "base_model.model.";
-  if (!starts_with(key, prefix)) return std::nullopt;
-  std::string k = key.substr(prefix.size());
-  for (const char* seg : {".ln_tuning_layers.default.", ".ln_tuning_layers."}) {
-    const size_t at = k.find(seg);
-    if (at != std::string::npos) k = k.substr(0, at) + "." + k.substr(at + std::strlen(seg));
-  }
-  return k;
-}
-
-}  // namespace
-
-bool is_peft_adapter(const fs::path& checkpoint) {
-  return fs::is_directory(checkpoint) && fs::is_regular_file(checkpoint / "adapter_config.json") &&
-         !fs::exists(checkpoint / "meta.json");
-}
-
-nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir) {
-  const fs::path cfg_file = dir / "adapter_config.json";
-  const nlohmann::json cfg = read_json_or_load_error(cfg_file);
-  auto bad = [&](const std::string& field, const std::string& expected, const nlohmann::json& got) {
-    return field_error(cfg_file, field, expected, got);
-  };
-  if (!cfg.is_object()) throw bad("", "a PEFT adapter config (a JSON object)", cfg);
-  const nlohmann::json type = cfg.value("peft_type", nlohmann::json());
-  if (type != "LORA" && type != "LN_TUNING") throw bad("peft_type", "\"LORA\" or \"LN_TUNING\" (the PEFT types lnbench reads)", type);
-  const fs::path weights = dir / "adapter_model.safetensors";
-  if (!fs::is_regular_file(weights))
-    throw model::ModelLoadError(weights.string() + ": expected PEFT's adapter_model.safetensors, found " +
-                                (fs::exists(dir / "adapter_model.bin") ? "adapter_model.bin only (a pickle: save it with "
-                                                                         "safe_serialization=True)" : std::string("no such file")));
-  std::unique_ptr<model::SafetensorsCheckpoint> ck;
-  try {
-    ck = std::make_unique<model::SafetensorsCheckpoint>(weights);
-  } catch (const std::exception& e) {
-    throw model::ModelLoadError(e.what());
-  }
-  nlohmann::json meta = {{"schema", "peft"}, {"peft_type", type}, {"path", dir.string()},
-                         {"base_model_name_or_path", cfg.value("base_model_name_or_path", nlohmann::json())},
-                         {"identity", "not verifiable: a PEFT adapter records its base by name only; tensor names and shapes are checked"}};
-  if (type == "LORA") {
-    const nlohmann::json r = cfg.value("r", nlohmann::json()), alpha = cfg.value("lora_alpha", nlohmann::json());
-    if (!r.is_number_integer() || r.get<int64_t>() < 1 || r.get<int64_t>() > 65536) throw bad("r", "a rank 1..65536", r);
-    if (!alpha.is_number()) throw bad("lora_alpha", "a number", alpha);
-    for (const char* flag : {"use_dora", "fan_in_fan_out"})
-      if (cfg.value(flag, false) != false) throw bad(flag, "false (lnbench reads plain LoRA on nn.Linear)", cfg[flag]);
-    if (cfg.contains("bias") && cfg["bias"] != "none") throw bad("bias", "\"none\"", cfg["bias"]);
-    for (const char* pattern : {"rank_pattern", "alpha_pattern"})
-      if (cfg.contains(pattern) && !cfg[pattern].is_null() && !cfg[pattern].empty())
-        throw bad(pattern, "empty (per-module ranks and alphas are not read yet)", cfg[pattern]);
-    const bool rslora = cfg.value("use_rslora", false) == true;
-    const int64_t rank = r.get<int64_t>();
-    std::set<std::string> targets;
-    for (const std::string& key : ck->names()) {
-      const size_t at = key.find(".lora_");
-      if (at == std::string::npos) continue;
-      const std::string module = key.substr(0, at), leaf = module.substr(module.rfind('.') + 1);
-      const bool block = std::find(std::begin(kBlockLinears), std::end(kBlockLinears), leaf) != std::end(kBlockLinears) &&
-                         module.find(".layers.") != std::string::npos && module.find("vision") == std::string::npos;
-      if (!block)
-        throw model::ModelLoadError(weights.string() + ": tensor '" + key + "': expected LoRA on a decoder-layer linear (" +
-                                    "q_proj k_proj v_proj o_proj gate_proj up_proj down_proj), got module '" + module +
-                                    "' (an unknown target module for this model)");
-      targets.insert(leaf);  // the rank is checked when the tensor is read, below
+nlohmann::json apply_delta(model::LoadedModel& m, const fs::path& checkpoint, bool allow_base_mismatch,
+                           const model::ApplyOptions& write) {
+  const CheckpointKind kind = checkpoint_kind(checkpoint);
+  nlohmann::json meta;
+  if (kind == CheckpointKind::kPeft || kind == CheckpointKind::kLlavaLora) {
+    meta = apply_peft_adapter(m, checkpoint, write);
+  } else if (kind == CheckpointKind::kFull) {
+    meta = apply_full_checkpoint(m, checkpoint, write);
+  } else {
+    meta = read_checkpoint_meta(checkpoint);
+    check_delta_base(meta, checkpoint, m.dir, allow_base_mismatch);
+    const fs::path weights = kind == CheckpointKind::kLnbench ? checkpoint / "model.safetensors" : checkpoint;
+    if (meta.is_object() && meta.contains("lora") && meta["lora"].is_object()) {
+      const nlohmann::json& l = meta["lora"];
+      LoraSpec spec;
+      const bool ok = l.contains("rank") && l["rank"].is_number_integer() && l["rank"].get<int64_t>() > 0 &&
+                      l["rank"].get<int64_t>() <= 65536 && l.contains("alpha") && l["alpha"].is_number() &&
+                      l.contains("targets") && l["targets"].is_array() && !l["targets"].empty() &&
+                      std::all_of(l["targets"].begin(), l["targets"].end(), [](const nlohmann::json& t) { return t.is_string(); });
+      if (!ok)
+        throw model::ModelLoadError((checkpoint / "meta.json").string() +
+                                    ": field 'lora': expected {rank: 1..65536, alpha: a number, targets: [names]}, got " +
+                                    common::json_excerpt(l));
+      spec.rank = l["rank"].get<int64_t>();
+      spec.alpha = l["alpha"].get<double>();
+      spec.targets = l["targets"].get<std::vector<std::string>>();
+      spec.dropout = 0;  // inference
+      inject_lora(m.model, spec);
     }
-    if (targets.empty()) throw model::ModelLoadError(weights.string() + ": expected lora_A/lora_B tensors, found none");
-    LoraSpec spec;
-    spec.rank = rank;
-    // PEFT's scale is alpha / r, or alpha / sqrt(r) with use_rslora; lnbench's adapters
-    // scale by alpha / rank, so rsLoRA passes alpha * sqrt(r).
-    spec.alpha = rslora ? alpha.get<double>() * std::sqrt(static_cast<double>(rank)) : alpha.get<double>();
-    spec.targets.assign(targets.begin(), targets.end());
-    spec.dropout = 0;
-    inject_lora(m.model, spec);
-    meta["lora"] = {{"rank", rank}, {"alpha", alpha}, {"use_rslora", rslora}, {"targets", spec.targets}};
+    const model::ApplyCount count = model::apply_checkpoint(m.model, weights, write);
+    if (meta.is_null()) meta = nlohmann::json::object();
+    meta["trainable_params"] = count.elements;
   }
-  auto params = m.model->named_parameters();
-  torch::NoGradGuard no_grad;
-  int64_t n_tensors = 0, n_elements = 0;
-  for (const std::string& key : ck->names()) {
-    const std::optional<std::string> plain = peft_to_checkpoint_key(key);
-    const std::optional<std::string> name = plain ? model::canonical_name(*plain) : std::nullopt;
-    at::Tensor* p = name && !name->empty() ? params.find(*name) : nullptr;
-    if (p == nullptr)
-      throw model::ModelLoadError(weights.string() + ": tensor '" + key + "' names no parameter of this model (expected "
-                                  "base_model.model.<a module of transformers' LlavaForConditionalGeneration or LlamaForCausalLM>)");
-    const at::Tensor t = ck->tensor(key);  // each tensor read once
-    if (const size_t at = key.find(".lora_"); at != std::string::npos) {
-      const bool is_a = key.compare(at, 7, ".lora_A") == 0;
-      const int64_t got = t.dim() == 2 ? t.size(is_a ? 0 : 1) : -1, rank = meta["lora"]["rank"].get<int64_t>();
-      if (got != rank)
-        throw model::ModelLoadError(weights.string() + ": tensor '" + key + "': expected rank " + std::to_string(rank) +
-                                    " (adapter_config.json r), got a " +
-                                    (t.dim() == 2 ? "rank " + std::to_string(got) : std::string("non-matrix")) + " tensor");
-    }
-    if (t.sizes() != p->sizes())
-      throw model::ModelLoadError(weights.string() + ": tensor '" + key + "' has shape " + c10::str(t.sizes()) +
-                                  ", expected " + c10::str(p->sizes()) + " (an adapter for another base model?)");
-    model::check_finite(t, weights.string(), key);
-    p->copy_(t);
-    ++n_tensors;
-    n_elements += t.numel();
-  }
-  meta["tensors"] = n_tensors;
-  meta["trainable_params"] = n_elements;  // what the adapter holds
-  return meta;
-}
-
-nlohmann::json apply_delta(model::LoadedModel& m, const fs::path& checkpoint, bool allow_base_mismatch) {
-  if (is_peft_adapter(checkpoint)) return apply_peft_adapter(m, checkpoint);
-  const nlohmann::json meta = read_checkpoint_meta(checkpoint);
-  check_delta_base(meta, checkpoint, m.dir, allow_base_mismatch);
-  const fs::path weights = fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
-  if (meta.is_object() && meta.contains("lora") && meta["lora"].is_object()) {
-    const nlohmann::json& l = meta["lora"];
-    LoraSpec spec;
-    const bool ok = l.contains("rank") && l["rank"].is_number_integer() && l["rank"].get<int64_t>() > 0 &&
-                    l["rank"].get<int64_t>() <= 65536 && l.contains("alpha") && l["alpha"].is_number() &&
-                    l.contains("targets") && l["targets"].is_array() && !l["targets"].empty() &&
-                    std::all_of(l["targets"].begin(), l["targets"].end(), [](const nlohmann::json& t) { return t.is_string(); });
-    if (!ok)
-      throw model::ModelLoadError((checkpoint / "meta.json").string() +
-                                  ": field 'lora': expected {rank: 1..65536, alpha: a number, targets: [names]}, got " +
-                                  common::json_excerpt(l));
-    spec.rank = l["rank"].get<int64_t>();
-    spec.alpha = l["alpha"].get<double>();
-    spec.targets = l["targets"].get<std::vector<std::string>>();
-    spec.dropout = 0;  // inference
-    inject_lora(m.model, spec);
-  }
-  model::apply_checkpoint(m.model, weights);
+  meta["kind"] = checkpoint_kind_name(kind);
+  meta["total_params"] = parameter_count(m.model);
   return meta;
 }
 
@@ -367,32 +262,19 @@ DeltaSwap::~DeltaSwap() {
 }
 
 nlohmann::json DeltaSwap::apply(const fs::path& checkpoint) {
-  restore();  // the identity check runs in apply_delta below; a refusal restores what was saved
-  const bool peft = is_peft_adapter(checkpoint);
-  const fs::path weights = peft ? checkpoint / "adapter_model.safetensors"
-                           : fs::is_directory(checkpoint) ? checkpoint / "model.safetensors" : checkpoint;
-  std::unique_ptr<model::SafetensorsCheckpoint> ckpt;
+  restore();  // the identity check runs in apply_delta; a refusal restores what was saved
+  model::ApplyOptions write;
+  write.before_write = [this](at::Tensor& p) {
+    saved_.emplace_back(p, p.detach().to(at::TensorOptions().device(at::kCPU), /*non_blocking=*/false, /*copy=*/true));
+  };
   try {
-    ckpt = std::make_unique<model::SafetensorsCheckpoint>(weights);
-  } catch (const std::exception& e) {
-    throw model::ModelLoadError(e.what());
-  }
-  auto params = m_.model->named_parameters();
-  torch::NoGradGuard no_grad;
-  for (const std::string& key : ckpt->names()) {
-    const std::optional<std::string> plain = peft ? peft_to_checkpoint_key(key) : std::optional<std::string>(key);
-    const std::optional<std::string> name = plain ? model::canonical_name(*plain) : std::nullopt;
-    if (!name || name->empty()) continue;
-    if (const at::Tensor* p = params.find(*name)) saved_.emplace_back(*p, p->detach().clone());
-  }
-  try {
-    nlohmann::json meta = apply_delta(m_, checkpoint, allow_base_mismatch_);
+    nlohmann::json meta = apply_delta(m_, checkpoint, allow_base_mismatch_, write);
     if (fold_lora_)
-      for_each_layer(m_.model, [this](model::LlamaDecoderLayerImpl& layer) {
-        for (const char* t : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}) {
+      for_each_layer(m_.model, [&write](model::LlamaDecoderLayerImpl& layer) {
+        for (const char* t : kBlockLinears) {
           model::AdaptableLinearImpl* lin = block_linear(layer, t);
           if (!lin->has_lora()) continue;
-          saved_.emplace_back(lin->weight, lin->weight.detach().to(at::TensorOptions().device(at::kCPU), /*non_blocking=*/false, /*copy=*/true));
+          write.before_write(lin->weight);
           lin->merge_lora();
         }
       });
@@ -405,11 +287,11 @@ nlohmann::json DeltaSwap::apply(const fs::path& checkpoint) {
 
 void DeltaSwap::restore() {
   torch::NoGradGuard no_grad;
-  for (auto& [param, base] : saved_) param.copy_(base);
+  // Newest first: a parameter written twice gets its first saved value (the base) last.
+  for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) it->first.copy_(it->second);
   saved_.clear();
   for_each_layer(m_.model, [](model::LlamaDecoderLayerImpl& layer) {
-    for (const char* t : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"})
-      block_linear(layer, t)->remove_lora();
+    for (const char* t : kBlockLinears) block_linear(layer, t)->remove_lora();
   });
 }
 

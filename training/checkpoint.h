@@ -42,20 +42,44 @@ std::string peft_key(const std::string& canonical, bool has_vision);
 void write_peft_adapter(const std::filesystem::path& dir, model::LlavaModel& m, const Strategy& strategy,
                         const LoraSpec* lora, const std::string& base_model_name);
 
-// Applies a checkpoint folder (or a bare safetensors file) to a loaded model, injecting
-// the LoRA adapters its metadata describes first. Returns meta.json (null if absent).
-nlohmann::json apply_delta(model::LoadedModel& m, const std::filesystem::path& checkpoint,
-                           bool allow_base_mismatch = false);
+// What a --checkpoint path (or a run config's checkpoints.NAME.path) holds:
+//   kLnbench     a folder with meta.json (lnbench's own, trained by `train` or `run`)
+//   kTensorFile  a bare safetensors file of canonical (or any layout's) tensors
+//   kPeft        adapter_config.json + adapter_model.safetensors|.bin, as PEFT saves it
+//   kLlavaLora   a PEFT LoRA plus non_lora_trainables.bin (and LLaVA's config.json), as
+//                LLaVA's train.py saves a LoRA run
+//   kFull        config.json + model.safetensors(.index.json): a full fine-tuned HF
+//                checkpoint, evaluated against the loaded base
+enum class CheckpointKind { kLnbench, kTensorFile, kPeft, kLlavaLora, kFull };
+CheckpointKind checkpoint_kind(const std::filesystem::path& checkpoint);
+const char* checkpoint_kind_name(CheckpointKind k);  // "lnbench", "tensors", "peft", "llava-lora", "full"
+bool is_peft_adapter(const std::filesystem::path& checkpoint);  // kPeft or kLlavaLora
+// The files whose bytes define what applying the checkpoint does (the answers' identity).
+std::vector<std::filesystem::path> checkpoint_files(const std::filesystem::path& checkpoint);
 
-// A PEFT adapter folder (adapter_config.json + adapter_model.safetensors, no meta.json),
-// as PEFT's save_pretrained writes it: LORA (r, lora_alpha, use_rslora, the target
-// modules its tensors name, modules_to_save) or LN_TUNING. apply_delta applies one by
-// itself: LoRA adapters injected at the adapter's rank, every tensor checked against the
-// model by name and shape. The returned meta says what the adapter holds
-// (trainable_params = its elements). ModelLoadError names the file and the key for an
-// unknown target module, a rank that does not match the tensors, a tensor of another shape.
-bool is_peft_adapter(const std::filesystem::path& checkpoint);
-nlohmann::json apply_peft_adapter(model::LoadedModel& m, const std::filesystem::path& dir);
+// Applies a checkpoint of any kind to a loaded model, injecting the LoRA adapters it
+// describes first. `write` sees each base parameter before it is overwritten (DeltaSwap).
+// Returns meta.json for lnbench's own, else a meta saying what was applied; every meta
+// holds "kind", "trainable_params" (the elements the checkpoint changes) and
+// "total_params" (the model's elements after applying it, adapters included).
+nlohmann::json apply_delta(model::LoadedModel& m, const std::filesystem::path& checkpoint,
+                           bool allow_base_mismatch = false, const model::ApplyOptions& write = {});
+
+// A PEFT adapter folder (no meta.json), as PEFT's save_pretrained writes it: LORA (r,
+// lora_alpha, rank_pattern and alpha_pattern with PEFT's first-match rule, use_rslora,
+// modules_to_save; each adapted module injected at its own rank) or LN_TUNING; with
+// non_lora_trainables.bin, a LLaVA LoRA release (its tensors renamed as LLaVA's
+// builder.py does, its config.json's projector checked against the base). Every tensor is
+// checked against the model by name and shape. ModelLoadError names the file and the key
+// for an unknown target module, a rank that does not match the tensors, a tensor of
+// another shape, a lora_A without its lora_B.
+nlohmann::json apply_peft_adapter(model::LoadedModel& m, const std::filesystem::path& dir,
+                                  const model::ApplyOptions& write = {});
+
+// A full fine-tuned checkpoint over its base: tensors equal to the base's are skipped
+// (they did not train), every language-model and projector tensor must be present.
+nlohmann::json apply_full_checkpoint(model::LoadedModel& m, const std::filesystem::path& dir,
+                                     const model::ApplyOptions& write = {});
 
 // meta.json of a checkpoint folder, validated (schema lnbench.checkpoint/1, a known
 // strategy, a base fingerprint); null for a bare safetensors file or a folder without
@@ -68,8 +92,9 @@ void check_delta_base(const nlohmann::json& meta, const std::filesystem::path& c
                       const std::filesystem::path& model_dir, bool allow_mismatch);
 
 // Several checkpoints evaluated one after another over one resident base model:
-// apply() keeps a copy of each base tensor the delta overwrites (LoRA adds adapters and
-// overwrites nothing) and restore() puts the base back bit for bit, adapters removed.
+// apply() keeps a host copy of each base tensor the checkpoint overwrites (LoRA adds
+// adapters and overwrites nothing; a full checkpoint only what it changed) and
+// restore() puts the base back bit for bit, adapters removed.
 class DeltaSwap {
  public:
   explicit DeltaSwap(model::LoadedModel& m) : m_(m) {}

@@ -115,6 +115,40 @@ TEST(RunConfig, ErrorsNameTheKeyTheExpectationAndTheValueFound) {
   EXPECT_NE(e.find("expected a JSON object"), std::string::npos) << e;
 }
 
+// An external checkpoint is an entry of its own section, a strategy by its name.
+TEST(RunConfig, CheckpointEntriesResolveAndTheirNamesNeverShadowAStrategy) {
+  json cfg = minimal();
+  cfg["strategies"] = {"base", "ln"};
+  cfg["checkpoints"] = {{"their-lora", {{"path", "ckpt/lora"}}}, {"their-full", {{"path", "/abs/full"}, {"model", "tiny"}}}};
+  const auto c = resolve_run_config(cfg, {}, "cfg.json", "/base");
+  EXPECT_EQ(c["checkpoints"]["their-lora"]["path"], "/base/ckpt/lora");
+  EXPECT_EQ(c["checkpoints"]["their-lora"]["model"], "");
+  EXPECT_EQ(c["checkpoints"]["their-full"]["model"], "tiny");
+  const auto s = resolve_run_config(minimal(), {"checkpoints.x.path=/p"}, "cfg.json", "/base");
+  EXPECT_EQ(s["checkpoints"]["x"]["path"], "/p");
+
+  std::string e = error_of(json::parse(R"({"models": {"tiny": {"path": "m"}}, "tasks": {"pope": {"data": "d"}},
+                                           "strategies": ["ln"], "checkpoints": {"ln": {"path": "c"}}})"));
+  EXPECT_NE(e.find("'checkpoints.ln'"), std::string::npos) << e;
+  EXPECT_NE(e.find("listed in strategies"), std::string::npos) << e;
+  e = error_of(json::parse(R"({"models": {"tiny": {"path": "m"}}, "tasks": {"pope": {"data": "d"}},
+                               "checkpoints": {"base": {"path": "c"}}})"));
+  EXPECT_NE(e.find("'checkpoints.base'"), std::string::npos) << e;
+  e = error_of(json::parse(R"({"models": {"tiny": {"path": "m"}}, "tasks": {"pope": {"data": "d"}},
+                               "checkpoints": {"c": {"path": "c", "model": "huge"}}})"));
+  EXPECT_NE(e.find("'checkpoints.c.model'"), std::string::npos) << e;
+  EXPECT_NE(e.find("'huge'"), std::string::npos) << e;
+  e = error_of(json::parse(R"({"models": {"tiny": {"path": "m"}}, "tasks": {"pope": {"data": "d"}},
+                               "checkpoints": {"c": {"model": "tiny"}}})"));
+  EXPECT_NE(e.find("'checkpoints.c.path'"), std::string::npos) << e;
+  e = error_of(json::parse(R"({"models": {"tiny": {"path": "m"}}, "tasks": {"pope": {"data": "d"}},
+                               "checkpoints": {"c": {}}})"));
+  EXPECT_NE(e.find("'checkpoints.c.path'"), std::string::npos) << e;
+  e = error_of(json::parse(R"({"models": {"tiny": {"path": "m"}}, "tasks": {"pope": {"data": "d"}},
+                               "checkpoints": {"c": {"path": "c", "rank": 4}}})"));
+  EXPECT_NE(e.find("checkpoints.c.rank"), std::string::npos) << e;
+}
+
 TEST(RunConfig, PerStrategyLearningRatesParseAndBadItemsAreNamed) {
   EXPECT_EQ(parse_strategy_lr("ln-simple=1e-2,full=3e-4"), (std::map<std::string, double>{{"ln-simple", 1e-2}, {"full", 3e-4}}));
   EXPECT_TRUE(parse_strategy_lr("").empty());

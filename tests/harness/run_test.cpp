@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/safetensors.h"
 #include "tests/harness/run_lnbench.h"
 #include "tests/tasks/task_fixture.h"
 #include "tests/training/train_fixture.h"
@@ -321,6 +322,85 @@ TEST(Run, TwoRanksOnLoopbackWriteByteIdenticalMetricsToOne) {
       EXPECT_EQ(read_file(d / "two" / "results" / "night" / "tiny" / s / t / "samples.jsonl"),
                 read_file(d / "one" / "results" / "night" / "tiny" / s / t / "samples.jsonl"))
           << s << "/" << t;
+  fs::remove_all(d);
+}
+
+// Checkpoints trained elsewhere, one of each kind, are strategies of one run: a PEFT
+// LoRA and a PEFT LN-tuning adapter (saved by PEFT), a LLaVA LoRA release folder (saved
+// as LLaVA's train.py saves one) and a full fine-tune (saved by transformers), swapped
+// over the one resident base. Each cell answers as `lnbench eval --checkpoint` does
+// alone, holds the checkpoint's own parameter count, and reaches the report.
+TEST(Run, CheckpointsTrainedElsewhereAreStrategiesOfOneRun) {
+  const FixtureCopy bench;
+  const fs::path d = temp_dir("lnb_run_external");
+  const std::string base = tiny_model().string();
+  for (const auto& [args, what] : std::map<std::string, std::string>{
+           {"peft_make lora " + base + " " + (d / "peft-lora").string() + " " + (d / "peft-lora.ref").string(), "lora"},
+           {"peft_make ln " + base + " " + (d / "peft-ln").string() + " " + (d / "peft-ln.ref").string(), "ln"},
+           {"llava_make " + base + " " + (d / "llava-lora").string() + " " + (d / "llava-lora.ref").string(), "llava"},
+           {"full_make " + base + " " + (d / "full-ft").string() + " " + (d / "full-ft.ref").string(), "full"}})
+    ASSERT_EQ(run_oracle(args, d / (what + ".log")), "") << what;
+  json checkpoints = json::object();
+  for (const char* c : {"peft-lora", "peft-ln", "llava-lora", "full-ft"}) checkpoints[c] = {{"path", (d / c).string()}};
+  const fs::path cfg = write_config(d, bench.root(), {"base"}, {{"checkpoints", checkpoints}});
+  Result r = run_lnbench("run " + cfg.string() + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const fs::path run = d / "results" / "night";
+  const json rj = read_json(run / "run.json");
+  EXPECT_EQ(rj["status"], "ok");
+  EXPECT_EQ(rj["cells"].size(), 5u);
+
+  auto elements_of = [](const fs::path& file) {
+    const model::SafetensorsFile f(file);
+    int64_t n = 0;
+    for (const std::string& k : f.names()) n += f.tensor(k).numel();
+    return n;
+  };
+  const std::map<std::string, std::pair<std::string, int64_t>> expected = {
+      {"peft-lora", {"peft", elements_of(d / "peft-lora" / "adapter_model.safetensors")}},
+      {"peft-ln", {"peft", elements_of(d / "peft-ln" / "adapter_model.safetensors")}},
+      {"llava-lora", {"llava-lora", model::SafetensorsFile(d / "llava-lora.ref").tensor("peft_trainable").item<int64_t>()}},
+      {"full-ft", {"full", model::SafetensorsFile(d / "full-ft.ref").tensor("moved").item<int64_t>()}}};
+  const std::string base_metrics = read_file(run / "tiny" / "base" / "pope" / "metrics.json");
+  bool any_differs = false;
+  for (const auto& [name, want] : expected) {
+    SCOPED_TRACE(name);
+    const json info = read_json(run / "tiny" / name / "checkpoint.json");
+    EXPECT_EQ(info["kind"], want.first);
+    EXPECT_EQ(info["trainable_params"].get<int64_t>(), want.second);
+    EXPECT_GT(info["total_params"].get<int64_t>(), info["trainable_params"].get<int64_t>());
+    const fs::path out = d / ("alone_" + name);
+    r = run_lnbench("eval --model " + base + " --checkpoint " + (d / name).string() + " --task pope --data " +
+                    (bench.root() / "pope").string() + " --out " + out.string() + " --batch-size 4 --feature-cache off --quiet");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(answers_of(out / "samples.jsonl"), answers_of(run / "tiny" / name / "pope" / "samples.jsonl"));
+    EXPECT_EQ(read_file(out / "metrics.json"), read_file(run / "tiny" / name / "pope" / "metrics.json"));
+    any_differs = any_differs || read_file(out / "samples.jsonl") != read_file(run / "tiny" / "base" / "pope" / "samples.jsonl");
+  }
+  EXPECT_TRUE(any_differs);  // the checkpoints change answers: applying none would fail here
+  EXPECT_EQ(read_file(run / "tiny" / "base" / "pope" / "metrics.json"), base_metrics);
+
+  r = run_lnbench("report " + (d / "results").string() + " --out " + (d / "report").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string csv = read_file(d / "report" / "leaderboard.csv");
+  EXPECT_NE(read_file(d / "report" / "index.html").find("llava-lora <small title=\"checkpoint trained elsewhere\">(llava-lora)"),
+            std::string::npos);
+  for (const auto& [name, want] : expected) {
+    EXPECT_NE(csv.find("," + name + ","), std::string::npos) << name << "\n" << csv;
+    EXPECT_NE(csv.find("," + std::to_string(want.second) + ","), std::string::npos) << name << "\n" << csv;
+  }
+
+  // A name that shadows a strategy, and a checkpoint that is not there.
+  const fs::path shadow = write_config(d, bench.root(), {"base"}, {{"checkpoints", {{"ln", {{"path", (d / "peft-ln").string()}}}}}});
+  r = run_lnbench("run " + shadow.string() + " --quiet");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("checkpoints.ln"), std::string::npos) << r.out;
+  const fs::path missing = write_config(d, bench.root(), {"base"},
+                                        {{"run_id", "missing"}, {"checkpoints", {{"gone", {{"path", (d / "gone").string()}}}}}});
+  r = run_lnbench("run " + missing.string() + " --quiet");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("checkpoints.gone"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(d / "results" / "missing" / "tiny" / "base" / "pope" / "metrics.json"));
   fs::remove_all(d);
 }
 

@@ -87,6 +87,15 @@ TEST_P(PeftIn, APeftMadeAdapterGivesPeftsLogits) {
   model::LoadedModel m = model::load_model(test::tiny_model());
   const nlohmann::json meta = apply_delta(m, d / "adapter");
   EXPECT_EQ(meta["schema"], "peft");
+  EXPECT_EQ(meta["kind"], "peft");
+  if (kind == "patterns") {  // each module at its own rank: the first matching pattern wins
+    const nlohmann::json& pm = meta["lora"]["patterned"];
+    EXPECT_EQ(pm["llm.layers.0.self_attn.q_proj"]["rank"], 3) << pm.dump();
+    EXPECT_EQ(pm["llm.layers.1.self_attn.q_proj"]["rank"], 2) << pm.dump();
+    EXPECT_EQ(pm["llm.layers.1.self_attn.v_proj"]["rank"], 6) << pm.dump();
+    EXPECT_EQ(pm["llm.layers.0.mlp.down_proj"]["alpha"], 3.0) << pm.dump();
+    EXPECT_EQ(pm["llm.layers.0.self_attn.v_proj"]["alpha"], 20.0) << pm.dump();
+  }
   const at::Tensor ours = prompt_logits(m);
   EXPECT_GT((ours - base_ref.tensor("logits")).abs().max().item<double>(), 1e-3);  // the adapter changed the model
   EXPECT_LE((ours - ref.tensor("peft_logits")).abs().max().item<double>(), 1e-5);
@@ -106,7 +115,105 @@ TEST_P(PeftIn, APeftMadeAdapterGivesPeftsLogits) {
   EXPECT_TRUE(at::equal(prompt_logits(swapped), before));
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, PeftIn, ::testing::Values("lora", "rslora", "ln"));
+INSTANTIATE_TEST_SUITE_P(Kinds, PeftIn, ::testing::Values("lora", "rslora", "patterns", "ln"));
+
+// The first error line of applying `dir` to a fresh tiny model ("no error" if none).
+std::string apply_error(const fs::path& dir) {
+  model::LoadedModel m = model::load_model(test::tiny_model());
+  try {
+    apply_delta(m, dir);
+  } catch (const model::ModelLoadError& e) {
+    return std::string(e.what());
+  }
+  return "no error";
+}
+
+// A LoRA run saved as LLaVA's train.py saves it (adapter_model.bin and
+// non_lora_trainables.bin, torch.save zips, in LLaVA's own module names; LLaVA's
+// config.json) evaluates with the logits PEFT gives the same weights, through the delta
+// swap too, and counts what it holds.
+TEST(LlavaLoraIn, AReleaseFolderGivesPeftsLogits) {
+  const fs::path d = test::make_temp_dir("lnb-llava-in");
+  ASSERT_EQ(test::run_oracle("llava_make " + test::tiny_model().string() + " " + (d / "release").string() + " " +
+                                 (d / "ref.safetensors").string(),
+                             d / "oracle.log"),
+            "");
+  ASSERT_FALSE(fs::exists(d / "release" / "adapter_model.safetensors"));  // the pickle path is what is read
+  EXPECT_EQ(checkpoint_kind(d / "release"), CheckpointKind::kLlavaLora);
+  const model::SafetensorsFile ref(d / "ref.safetensors");
+  model::LoadedModel m = model::load_model(test::tiny_model());
+  const at::Tensor before = prompt_logits(m);
+  const nlohmann::json meta = apply_delta(m, d / "release");
+  EXPECT_EQ(meta["kind"], "llava-lora");
+  EXPECT_EQ(meta["trainable_params"].get<int64_t>(), ref.tensor("peft_trainable").item<int64_t>());
+  const at::Tensor ours = prompt_logits(m);
+  EXPECT_GT((ours - before).abs().max().item<double>(), 1e-3);
+  EXPECT_LE((ours - ref.tensor("peft_logits")).abs().max().item<double>(), 1e-5);
+
+  model::LoadedModel swapped = model::load_model(test::tiny_model());
+  {
+    DeltaSwap swap(swapped);
+    swap.set_fold_lora(true);
+    swap.apply(d / "release");
+    EXPECT_LE((prompt_logits(swapped) - ref.tensor("peft_logits")).abs().max().item<double>(), 1e-5);
+  }
+  EXPECT_TRUE(at::equal(prompt_logits(swapped), before));  // the projector and the weights restored bit for bit
+
+  // Another base: LLaVA's config names another projector.
+  const fs::path other = d / "other_projector";
+  fs::copy(d / "release", other);
+  nlohmann::json cfg = nlohmann::json::parse(std::ifstream(other / "config.json"));
+  cfg["mm_projector_type"] = cfg["mm_projector_type"] == "linear" ? "mlp2x_gelu" : "linear";
+  std::ofstream(other / "config.json") << cfg.dump();
+  std::string e = apply_error(other);
+  EXPECT_NE(e.find("config.json"), std::string::npos) << e;
+  EXPECT_NE(e.find("mm_projector_type"), std::string::npos) << e;
+  // A damaged pickle names its file.
+  const fs::path damaged = d / "damaged";
+  fs::copy(d / "release", damaged);
+  std::ofstream(damaged / "non_lora_trainables.bin", std::ios::trunc) << "PK\3\4 not really a zip";
+  e = apply_error(damaged);
+  EXPECT_NE(e.find("non_lora_trainables.bin"), std::string::npos) << e;
+  std::ofstream(damaged / "non_lora_trainables.bin", std::ios::trunc) << "\x80\x02}q\x00.";  // a legacy bare pickle
+  e = apply_error(damaged);
+  EXPECT_NE(e.find("non_lora_trainables.bin"), std::string::npos) << e;
+  EXPECT_NE(e.find("zip"), std::string::npos) << e;
+}
+
+// A full fine-tune over its base: the logits transformers computes, the elements that
+// moved counted as trained (the vision tower did not), the base restored bit for bit.
+TEST(FullIn, AFullCheckpointIsEvaluatedAgainstItsBase) {
+  const fs::path d = test::make_temp_dir("lnb-full-in");
+  ASSERT_EQ(test::run_oracle("full_make " + test::tiny_model().string() + " " + (d / "full").string() + " " +
+                                 (d / "ref.safetensors").string(),
+                             d / "oracle.log"),
+            "");
+  EXPECT_EQ(checkpoint_kind(d / "full"), CheckpointKind::kFull);
+  const model::SafetensorsFile ref(d / "ref.safetensors");
+  model::LoadedModel m = model::load_model(test::tiny_model());
+  const at::Tensor before = prompt_logits(m);
+  {
+    DeltaSwap swap(m);
+    const nlohmann::json meta = swap.apply(d / "full");
+    EXPECT_EQ(meta["kind"], "full");
+    EXPECT_EQ(meta["trainable_params"].get<int64_t>(), ref.tensor("moved").item<int64_t>());
+    EXPECT_GT(meta["unchanged_params"].get<int64_t>(), 0);  // the tower, equal to the base's
+    EXPECT_LE((prompt_logits(m) - ref.tensor("logits")).abs().max().item<double>(), 1e-5);
+  }
+  EXPECT_TRUE(at::equal(prompt_logits(m), before));
+
+  // A partial save is refused, naming the missing tensor.
+  const fs::path partial = d / "partial";
+  fs::create_directories(partial);
+  fs::copy_file(d / "full" / "config.json", partial / "config.json");
+  const model::SafetensorsFile f(d / "full" / "model.safetensors");
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const std::string& k : f.names())
+    if (k.find("layers.1.mlp.up_proj") == std::string::npos) tensors.emplace_back(k, f.tensor(k));
+  model::save_safetensors(partial / "model.safetensors", tensors);
+  const std::string e = apply_error(partial);
+  EXPECT_NE(e.find("llm.layers.1.mlp.up_proj.weight"), std::string::npos) << e;
+}
 
 TEST(PeftIn, BadAdaptersNameTheFileAndTheKey) {
   const fs::path d = test::make_temp_dir("lnb-peft-bad");
@@ -150,6 +257,15 @@ TEST(PeftIn, BadAdaptersNameTheFileAndTheKey) {
   EXPECT_NE(e.find("expected rank 8"), std::string::npos) << e;
   EXPECT_NE(e.find("lora_"), std::string::npos) << e;
   cfg["r"] = 4;
+  cfg["rank_pattern"] = {{"v_proj", 2}};  // the tensors hold rank 4 everywhere
+  e = error_of(variant("rank_pattern", cfg.dump(), false));
+  EXPECT_NE(e.find("expected rank 2"), std::string::npos) << e;
+  EXPECT_NE(e.find("rank_pattern"), std::string::npos) << e;
+  EXPECT_NE(e.find("v_proj.lora_"), std::string::npos) << e;
+  cfg["rank_pattern"] = {{"v_proj(", 2}};
+  e = error_of(variant("bad_regex", cfg.dump(), false));
+  EXPECT_NE(e.find("rank_pattern.v_proj("), std::string::npos) << e;
+  cfg.erase("rank_pattern");
   cfg["peft_type"] = "IA3";
   e = error_of(variant("type", cfg.dump(), false));
   EXPECT_NE(e.find("adapter_config.json"), std::string::npos) << e;

@@ -13,6 +13,15 @@
       transformers' LlavaForConditionalGeneration + PeftModel.from_pretrained(adapter) and
       the merged folder loaded alone: prompt logits of BASE_DIR/ref.safetensors' prompt
       and image, and PEFT's trainable-parameter count of the adapter (is_trainable=True).
+  train_oracle.py peft_make KIND BASE_DIR ADAPTER_DIR OUT.safetensors
+      an adapter PEFT makes and saves itself (KIND lora | rslora | patterns | ln), its
+      logits on the reference prompt and its trainable count.
+  train_oracle.py llava_make BASE_DIR OUT_DIR OUT.safetensors
+      a LoRA run saved as LLaVA's train.py saves one (save_llava_lora below transcribes
+      it), with the logits of the same weights in PEFT.
+  train_oracle.py full_make BASE_DIR OUT_DIR OUT.safetensors
+      a full fine-tune (every language-model and projector weight moved) saved by
+      transformers' save_pretrained, its logits and the number of elements that moved.
 """
 import json
 import math
@@ -161,6 +170,13 @@ def peft_make(kind, base_dir, adapter_dir, out):
         cfg = LoraConfig(r=4, lora_alpha=8, target_modules=r".*language_model.*\.(q_proj|v_proj|down_proj)",
                          init_lora_weights=False, use_rslora=kind == "rslora",
                          modules_to_save=["multi_modal_projector"] if kind == "lora" else None)
+    elif kind == "patterns":
+        # Per-module ranks and alphas; two rank patterns match layer 0's q_proj and the
+        # first listed wins (PEFT's get_pattern_key).
+        cfg = LoraConfig(r=4, lora_alpha=8, target_modules=r".*language_model.*\.(q_proj|v_proj|down_proj)",
+                         init_lora_weights=False,
+                         rank_pattern={"layers.0.self_attn.q_proj": 3, "q_proj": 2, "layers\\.1\\..*v_proj": 6},
+                         alpha_pattern={"down_proj": 3.0, "language_model.layers.0.self_attn.v_proj": 20.0})
     else:
         cfg = LNTuningConfig(target_modules=["input_layernorm", "post_attention_layernorm", "norm"])
     model = get_peft_model(base, cfg)
@@ -176,6 +192,83 @@ def peft_make(kind, base_dir, adapter_dir, out):
     save_file({"peft_logits": logits.contiguous(), "peft_trainable": torch.tensor([trainable], dtype=torch.int64)}, out)
 
 
+def to_llava_original(key):
+    """A transformers llava key (>= 4.52 layout) as LLaVA's LlavaLlamaForCausalLM names it."""
+    for hf, orig in (("model.language_model.", "model."), ("model.multi_modal_projector.linear_1.", "model.mm_projector.0."),
+                     ("model.multi_modal_projector.linear_2.", "model.mm_projector.2."),
+                     ("model.multi_modal_projector.linear.", "model.mm_projector.")):
+        if hf in key:
+            return key.replace(hf, orig, 1)
+    return key
+
+
+def save_llava_lora(model, output_dir, llava_config):
+    """LLaVA's train.py at the end of train() when lora_enable (liuhaotian/LLaVA,
+    llava/train/train.py: get_peft_state_maybe_zero_3(named_parameters, lora_bias="none"),
+    get_peft_state_non_lora_maybe_zero_3, config.save_pretrained, model.save_pretrained with
+    that state dict, torch.save(non_lora_state_dict, "non_lora_trainables.bin")), over a
+    PEFT model whose parameter names are first mapped to LLaVA's own module tree. PEFT of
+    LLaVA's time wrote the adapter as adapter_model.bin (torch.save), without the adapter
+    name in the keys."""
+    named = [(to_llava_original(k), p) for k, p in model.named_parameters()]
+    lora = {k.replace(".default", ""): p.detach().cpu().clone() for k, p in named if "lora_" in k}
+    non_lora = {k: p.detach().cpu().clone() for k, p in named if "lora_" not in k and p.requires_grad}
+    os.makedirs(output_dir, exist_ok=True)
+    json.dump(llava_config, open(os.path.join(output_dir, "config.json"), "w"), indent=2)
+    model.peft_config["default"].save_pretrained(output_dir)
+    torch.save(lora, os.path.join(output_dir, "adapter_model.bin"))
+    torch.save(non_lora, os.path.join(output_dir, "non_lora_trainables.bin"))
+
+
+def llava_make(base_dir, out_dir, out):
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlavaForConditionalGeneration
+    torch.manual_seed(11)
+    ids, ref = reference_prompt(base_dir)
+    base = LlavaForConditionalGeneration.from_pretrained(base_dir, torch_dtype=torch.float32, attn_implementation="eager")
+    # LLaVA's find_all_linear_names: every nn.Linear outside the tower and the projector.
+    cfg = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.05, bias="none", task_type="CAUSAL_LM", init_lora_weights=False,
+                     target_modules=r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)")
+    model = get_peft_model(base, cfg)
+    with torch.no_grad():  # LLaVA trains the projector outside LoRA (tune_mm_mlp_adapter / mm_projector_lr)
+        for name, p in model.named_parameters():
+            if "multi_modal_projector" in name:
+                p.requires_grad_(True)
+                p.add_(0.05 * torch.randn_like(p))
+    model.eval()
+    trainable = sum(p.numel() for _, p in model.named_parameters() if p.requires_grad)
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids]), pixel_values=ref["pixel_values.wide"].unsqueeze(0)).logits[0]
+    text = model.config.text_config
+    proj = json.load(open(os.path.join(base_dir, "config.json"))).get("projector_hidden_act", "gelu")
+    llava_config = {"architectures": ["LlavaLlamaForCausalLM"], "model_type": "llava_llama",
+                    "hidden_size": text.hidden_size, "num_hidden_layers": text.num_hidden_layers,
+                    "mm_projector_type": "mlp2x_gelu" if proj == "gelu" else "linear",
+                    "mm_hidden_size": model.config.vision_config.hidden_size,
+                    "mm_vision_tower": "openai/clip-vit-large-patch14-336", "mm_use_im_start_end": False,
+                    "mm_use_im_patch_token": False, "image_aspect_ratio": "pad"}
+    save_llava_lora(model, out_dir, llava_config)
+    save_file({"peft_logits": logits.contiguous(), "peft_trainable": torch.tensor([trainable], dtype=torch.int64)}, out)
+
+
+def full_make(base_dir, out_dir, out):
+    from transformers import LlavaForConditionalGeneration
+    torch.manual_seed(13)
+    ids, ref = reference_prompt(base_dir)
+    model = LlavaForConditionalGeneration.from_pretrained(base_dir, torch_dtype=torch.float32, attn_implementation="eager")
+    moved = 0
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "vision_tower" not in name:
+                p.add_(0.02 * torch.randn_like(p))
+                moved += p.numel()
+    model.eval()
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids]), pixel_values=ref["pixel_values.wide"].unsqueeze(0)).logits[0]
+    model.save_pretrained(out_dir)
+    save_file({"logits": logits.contiguous(), "moved": torch.tensor([moved], dtype=torch.int64)}, out)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "adamw":
@@ -186,5 +279,9 @@ if __name__ == "__main__":
         peft_logits(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     elif cmd == "peft_make":
         peft_make(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
+    elif cmd == "llava_make":
+        llava_make(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "full_make":
+        full_make(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         sys.exit("unknown command " + cmd)
