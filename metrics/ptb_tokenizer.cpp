@@ -36,7 +36,8 @@ class ChunkScanner {
 
   // A URL or e-mail address (kept whole); trailing sentence punctuation split off.
   bool try_url(size_t i) {
-    const U32View s = c_.substr(i);
+    // A double quote ends an address ("http://x.com/a?b=c\"near" -> the URL, '', near).
+    const U32View s = c_.substr(i, c_.substr(i).find(U'"'));
     // Cheap rejection first: a web address starts with h/w, an e-mail holds '@'.
     const char32_t first = ascii_lower(s.empty() ? U' ' : s[0]);
     if (first != 'h' && first != 'w' && s.find(U'@') == U32View::npos) return false;
@@ -78,9 +79,11 @@ class ChunkScanner {
       case '<': return tag(i);
       case ':':
       case ',':
-        if (i + 1 < n_ && ascii_digit(c_[i + 1])) {  // ":30", ",000": the digits only
+        if (i + 1 < n_ && ascii_digit(c_[i + 1])) {  // ":30", ",000", ":1,000", ":3:30": digit groups only
           size_t j = i + 1;
           while (j < n_ && ascii_digit(c_[j])) ++j;
+          while (j + 1 < n_ && (c_[j] == ',' || c_[j] == ':') && ascii_digit(c_[j + 1]))
+            for (++j; j < n_ && ascii_digit(c_[j]);) ++j;
           emit(c_.substr(i, j - i));
           return j;
         }
@@ -136,21 +139,20 @@ class ChunkScanner {
     if (i + 1 < n_ && c_[i + 1] == '\'') return emit(std::string("''")), i + 2;
     if (i + 2 < n_ && ascii_lower(c_[i + 1]) == 'n' && c_[i + 2] == '\'' && boundary(i + 3))
       return emit(c_.substr(i, 3)), i + 3;  // 'n'
+    // 't before "is" or "was", glued or not ("'tisred" -> 't isred).
     if (i + 3 < n_ && ascii_lower(c_[i + 1]) == 't' &&
-        (ieq(c_.substr(i + 2, 2), "is") || (i + 4 < n_ && ieq(c_.substr(i + 2, 3), "was")))) {
-      const size_t len = ieq(c_.substr(i + 2, 2), "is") ? 2 : 3;
-      if (boundary(i + 2 + len)) {
-        emit(c_.substr(i, 2));  // 't
-        return i + 2;
-      }
-    }
+        (ieq(c_.substr(i + 2, 2), "is") || (i + 4 < n_ && ieq(c_.substr(i + 2, 3), "was"))))
+      return emit(c_.substr(i, 2)), i + 2;
+    // A decade, '[2-9]0s, glued or not ("'90stree" -> '90s tree).
+    if (i + 3 < n_ && c_[i + 1] >= '2' && c_[i + 1] <= '9' && c_[i + 2] == '0' && ascii_lower(c_[i + 3]) == 's')
+      return emit(c_.substr(i, 4)), i + 4;
     if (i + 1 < n_ && ascii_digit(c_[i + 1])) {  // '90s
       size_t j = i + 1;
       while (j < n_ && ascii_digit(c_[j])) ++j;
       if (j < n_ && ascii_lower(c_[j]) == 's' && boundary(j + 1)) return emit(c_.substr(i, j + 1 - i)), j + 1;
     }
     if (const size_t len = clitic_at(i); len > 0 && i == 0) return emit(c_.substr(i, len)), i + len;
-    if (i + 2 < n_ && ieq(c_.substr(i + 1, 2), "em") && boundary(i + 3)) return emit(c_.substr(i, 3)), i + 3;  // 'em
+    if (i + 2 < n_ && ieq(c_.substr(i + 1, 2), "em")) return emit(c_.substr(i, 3)), i + 3;  // 'em, glued or not
     const bool opening = i + 1 < n_ && word_char(c_[i + 1]);
     emit(std::string(opening ? "`" : "'"));
     return i + 1;
@@ -222,7 +224,8 @@ class ChunkScanner {
     size_t j = i + 1;
     std::string t = to_utf8(c_.substr(i, 1));
     while (j < n_ && c_[j] == '-') t += '-', ++j;
-    if (j < n_ && (c_[j] == ')' || c_[j] == '(')) {
+    // ":-)x" is no smiley: ":" "-" "-rrb-" "x".
+    if (j < n_ && (c_[j] == ')' || c_[j] == '(') && !(j + 1 < n_ && word_char(c_[j + 1]))) {
       t += c_[j] == ')' ? "-rrb-" : "-lrb-";
       emit(t);
       return j + 1;
@@ -236,71 +239,163 @@ class ChunkScanner {
   size_t word(size_t i) {
     size_t j = i;
     if (c_[j] == '-' || c_[j] == '.' || c_[j] == ',' || c_[j] == ':') ++j;  // sign, ".5", ":30", ",000"
+    if (j > i && c_[i] != '-') {  // ".5flying" -> .5 flying
+      size_t k = j;
+      while (k < n_ && ascii_digit(c_[k])) ++k;
+      if (k > j && k < n_ && word_char(c_[k]) && !ascii_digit(c_[k])) {
+        emit(c_.substr(i, k - i));
+        return k;
+      }
+    }
     bool numeric = true;      // only digits and number punctuation so far
     bool used_slash = false;  // "flying/ok.Next": a slashed word takes no periods
     bool used_colon = false;  // "3:30-5:00": no hyphen after a time
     bool plain = true;        // a single segment so far (no connector used)
+    bool used_period = c_[i] == '.';  // a period joined two segments (".5/to" -> .5 / to)
+    bool used_hyphen = false; // "x-ray.with" -> x-ray with: a hyphenated word takes no period
+    bool used_other = false;  // an underscore, a comma group or o'clock joined: no slash, no glue
+    bool glued = false;       // "girl!throwing": after ! or ? no hyphen, slash or underscore joins
+    int slashes = 0;
+    auto letter = [&](size_t k) { return k < n_ && word_char(c_[k]) && !ascii_digit(c_[k]); };
+    auto letters_end = [&](size_t k) {
+      while (letter(k)) ++k;
+      return k;
+    };
+    auto ascii_only = [&](size_t from, size_t to) {
+      for (size_t k = from; k < to; ++k)
+        if (c_[k] >= 0x80) return false;
+      return true;
+    };
     auto all_upper = [&](size_t from, size_t to) {
       for (size_t k = from; k < to; ++k)
         if (!ascii_upper(c_[k])) return false;
       return to > from;
     };
     while (true) {
-      const size_t seg = j;
-      while (j < n_ && word_char(c_[j])) {
+      // After a slash the word goes on in ASCII letters and digits only ("cat/naïve" -> cat/na ïve).
+      while (j < n_ && word_char(c_[j]) && (!used_slash || ascii_alpha(c_[j]) || ascii_digit(c_[j]))) {
         if (!ascii_digit(c_[j])) numeric = false;
         ++j;
       }
-      (void)seg;
       if (j >= n_) break;
       const char32_t x = c_[j];
       const bool next_word = j + 1 < n_ && word_char(c_[j + 1]);
       const bool next_digit = j + 1 < n_ && ascii_digit(c_[j + 1]);
-      if (x == '\'') {
-        if (ieq(c_.substr(i, j - i), "o") && j + 6 <= n_ && ieq(c_.substr(j + 1, 5), "clock")) {
+      if (x == '\'' || x == U'\u2019') {
+        const bool straight = x == '\'';
+        if (straight && ieq(c_.substr(i, j - i), "o") && j + 6 <= n_ && ieq(c_.substr(j + 1, 5), "clock")) {
           j += 6;
+          used_other = true;  // "o'clock.with" -> o'clock with
           continue;
         }
-        if (ieq(c_.substr(i, j - i), "y") && j + 4 <= n_ && ieq(c_.substr(j + 1, 3), "all") &&
-            (j + 4 >= n_ || !word_char(c_[j + 4]))) {
-          emit(c_.substr(i, j + 1 - i));  // y'
+        if (straight && ieq(c_.substr(i, j - i), "y") && letter(j + 1)) {
+          emit(c_.substr(i, j + 1 - i));  // y' ("y'all", "y'allthrowing" -> y' allthrowing)
           return j + 1;
         }
-        if (j >= i + 2 && ascii_lower(c_[j - 1]) == 'n' && j + 1 < n_ && ascii_lower(c_[j + 1]) == 't' &&
-            (j + 2 >= n_ || !word_char(c_[j + 2]))) {
+        // n't after a plain word, glued or not: "don't" -> do n't, "kitchen'table" -> kitche n'table.
+        // (A curly apostrophe in n't and the clitics is written as the straight one.)
+        if (plain && j >= i + 2 && ascii_lower(c_[j - 1]) == 'n' && j + 1 < n_ && ascii_lower(c_[j + 1]) == 't') {
+          const size_t k = letters_end(j + 1);
           emit(c_.substr(i, j - 1 - i));
-          emit(c_.substr(j - 1, 3));  // n't
-          return j + 2;
+          emit(to_utf8(c_.substr(j - 1, 1)) + "'" + to_utf8(c_.substr(j + 1, k - j - 1)));
+          return k;
         }
         if (const size_t len = clitic_at(j); len > 0) {
           emit_word(c_.substr(i, j - i));
-          emit(c_.substr(j, len));
+          emit("'" + to_utf8(c_.substr(j + 1, len - 1)));
           return j + len;
+        }
+        // APOWORD: letters ending in a vowel or y, the apostrophe, a vowel or a capital
+        // ("umbrella'at", "TWO'THROWING", "curly’in"); or one capital (not I or Y) or n,
+        // the apostrophe and two letters or more ("A'window", "n'two").
+        const bool letters_only = plain && letters_end(i) == j;
+        auto vowel = [](char32_t c) {
+          const char32_t l = ascii_lower(c);
+          return l == 'a' || l == 'e' || l == 'i' || l == 'o' || l == 'u';
+        };
+        const bool apoword_v = letters_only && j >= i + 2 && (vowel(c_[j - 1]) || ascii_lower(c_[j - 1]) == 'y') &&
+                               j + 1 < n_ && (vowel(c_[j + 1]) || ascii_upper(c_[j + 1]));
+        const char32_t first = c_[i];
+        const bool apoword_1 = letters_only && j == i + 1 &&
+                               ((ascii_upper(first) && first != 'I' && first != 'Y') || first == 'n') &&
+                               letters_end(j + 1) >= j + 3;
+        if (apoword_v || apoword_1) {
+          const size_t k = letters_end(j + 1);
+          emit(c_.substr(i, k - i));
+          return k;
         }
         break;
       }
-      if (x == '-' && !used_colon && next_word) { plain = false; ++j; continue; }
-      if (x == '/' && next_word) { plain = false; used_slash = true; ++j; continue; }
-      if (x == '_' && next_word) { plain = false; ++j; continue; }
+      if (x == '-' && !used_colon && !glued && next_word) { plain = false; used_hyphen = true; ++j; continue; }
+      // At most two slashes ("a/b/c/umbrella" -> a/b/c / umbrella); ASCII on both sides.
+      // Not after a period, a glue, an underscore or a comma group ("ok.Next/with", "girl!a/b",
+      // "1,000/snow"), after a hyphen only before a letter ("young-50/50" -> young-50 / 50).
+      if (x == '/' && next_word && slashes < 2 && !used_period && !glued && !used_other &&
+          !(used_hyphen && !ascii_alpha(c_[j + 1])) && ascii_only(i, j) && (ascii_alpha(c_[j + 1]) || ascii_digit(c_[j + 1]))) {
+        plain = false;
+        used_slash = true;
+        ++slashes;
+        ++j;
+        continue;
+      }
+      if (x == '_' && next_word && !glued) { plain = false; used_other = true; ++j; continue; }
       if ((x == ',' || x == ':') && numeric && ascii_digit(c_[j - 1]) && next_digit) {
         used_colon = used_colon || x == ':';
+        used_other = true;
         plain = false;
         ++j;
         // The number goes on with digits only: "1,000tall" -> 1,000 tall.
         while (j < n_ && ascii_digit(c_[j])) ++j;
-        if (j < n_ && (c_[j] == ',' || c_[j] == ':' || c_[j] == '.') && j + 1 < n_ && ascii_digit(c_[j + 1])) continue;
-        break;
+        if (letter(j)) break;
+        continue;  // "1,000.5", "1,000-throwing"
       }
-      if (x == '.' && next_word && !used_slash && (numeric || !next_digit)) { plain = false; ++j; continue; }
-      if ((x == '!' || x == '?') && next_word && plain) {  // "two!holding": one token, then stop
+      if (x == '.' && numeric && next_digit) {  // "2.5", "1.5.2"; then digits only: "2.5laying" -> 2.5 laying
+        plain = false;
+        used_period = true;
         ++j;
-        while (j < n_ && word_char(c_[j])) ++j;
-        break;
+        while (j < n_ && ascii_digit(c_[j])) ++j;
+        if (letter(j)) break;
+        continue;  // "5.1,000", "2.5-large"
       }
-      if (x == '&' && all_upper(i, j) && j + 1 < n_ && ascii_upper(c_[j + 1])) { ++j; continue; }
+      if (x == '.' && next_word && !used_slash && !used_hyphen && !used_other && !numeric && !next_digit) {
+        plain = false;
+        used_period = true;
+        ++j;
+        continue;
+      }
+      // ".-" between words: "end.-behind", "Ph.D.-bird", "a.m.-three".
+      if (x == '.' && !numeric && !used_slash && !used_hyphen && j + 2 < n_ && c_[j + 1] == '-' && word_char(c_[j + 2])) {
+        plain = false;
+        used_period = true;
+        j += 2;
+        continue;
+      }
+      // "two!holding": one token, then stop; not after a number nor before a digit ("5!two", "ab!5").
+      if ((x == '!' || x == '?') && next_word && !numeric && !next_digit && !used_slash && !used_hyphen && !used_other &&
+          letter(i)) {
+        plain = false;  // "red?don't" -> red?don ' t
+        glued = true;
+        ++j;  // then the word goes on: "a!end.Start" -> a!end.start, "why?chair's" -> why?chair 's
+        continue;
+      }
+      if (x == '&' && all_upper(i, j) && j + 1 < n_ && ascii_upper(c_[j + 1])) {  // "AT&T", "R&Blooking" -> r&b looking
+        ++j;
+        while (j < n_ && ascii_upper(c_[j])) ++j;
+        emit(c_.substr(i, j - i));
+        return j;
+      }
       break;
     }
     U32View w = c_.substr(i, j - i);
+    if (numeric && j + 1 < n_ && c_[j] == '.' && letter(j + 1)) {  // "5.of" -> 5 . of
+      emit(w);
+      return j;
+    }
+    // A period before ; , or : stays on the word ("end.;near" -> end. near, "5.:" -> 5.).
+    if (j + 1 < n_ && c_[j] == '.' && (c_[j + 1] == ';' || c_[j + 1] == ',' || c_[j + 1] == ':')) {
+      emit(c_.substr(i, j + 1 - i));
+      return j + 1;
+    }
     if (j < n_ && c_[j] == '.' && keeps_period(w, j + 1 == n_)) {
       emit(c_.substr(i, j + 1 - i));
       return j + 1;
@@ -373,10 +468,18 @@ std::vector<std::string> tokenize_line(const U32& u, U32View next_line) {
   // normalizeSpace: "3 1/2" is one token with U+00A0 inside.
   std::vector<std::string> out;
   for (size_t t = 0; t < raw.size(); ++t) {
-    if (!out.empty() && space_before[t] && is_fraction(raw[t]) && is_integer(raw[t - 1]) &&
-        out.back() == raw[t - 1]) {
-      out.back() += "\xC2\xA0" + raw[t];
-      continue;
+    if (!out.empty() && space_before[t] && is_integer(raw[t - 1]) && out.back() == raw[t - 1]) {
+      // The whole number and its fraction are one token; letters glued after the
+      // fraction are the next one ("3 1/2computer" -> 3 1/2, computer).
+      size_t f = raw[t].find_first_not_of("0123456789/");
+      if (f == std::string::npos) f = raw[t].size();
+      const std::string frac = raw[t].substr(0, f);
+      const bool letters_after = f < raw[t].size() && !(raw[t][f] == '.' || raw[t][f] == ',' || raw[t][f] == ':');
+      if (is_fraction(frac) && (f == raw[t].size() || letters_after)) {
+        out.back() += "\xC2\xA0" + frac;
+        if (f < raw[t].size()) out.push_back(raw[t].substr(f));
+        continue;
+      }
     }
     out.push_back(raw[t]);
   }
