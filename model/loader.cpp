@@ -288,13 +288,15 @@ void write_parameter(at::Tensor* p, const std::string& file, const std::string& 
                          shape_str(p->sizes()));
   check_finite(value, file, key);
   torch::NoGradGuard no_grad;
-  if (options.skip_unchanged && value.to(p->device(), p->scalar_type()).equal(*p)) {
+  // Cast and moved once: compared (a full checkpoint) and then written from the same copy.
+  const at::Tensor v = value.to(p->device(), p->scalar_type());
+  if (options.skip_unchanged && v.equal(*p)) {
     ++count.unchanged_tensors;
     count.unchanged_elements += value.numel();
     return;
   }
   if (options.before_write) options.before_write(*p);
-  p->copy_(value);
+  p->copy_(v);
   ++count.tensors;
   count.elements += value.numel();
 }

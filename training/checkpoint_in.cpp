@@ -59,21 +59,28 @@ Tensors read_tensors(const fs::path& file) {
   }
 }
 
-// PEFT's get_pattern_key: the first pattern, in the config's order, for which Python's
-// re.match(rf"(.*\.)?({pattern})$", module) matches; null when none does.
-const nlohmann::ordered_json* pattern_for(const nlohmann::ordered_json& patterns, const std::string& module,
-                                          const fs::path& file, const std::string& field) {
-  for (const auto& [pattern, value] : patterns.items()) {
-    std::regex re;
-    try {
-      re = std::regex("(.*\\.)?(" + pattern + ")", std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      throw field_error(file, field + "." + pattern, "a regular expression", std::string(e.what()));
+// A rank_pattern or alpha_pattern, its regexes compiled once, in the config's order.
+struct Patterns {
+  std::vector<std::pair<std::regex, nlohmann::ordered_json>> items;
+
+  Patterns() = default;
+  Patterns(const nlohmann::ordered_json& patterns, const fs::path& file, const std::string& field) {
+    for (const auto& [pattern, value] : patterns.items()) {
+      try {
+        items.emplace_back(std::regex("(.*\\.)?(" + pattern + ")", std::regex::ECMAScript), value);
+      } catch (const std::regex_error& e) {
+        throw field_error(file, field + "." + pattern, "a regular expression", std::string(e.what()));
+      }
     }
-    if (std::regex_match(module, re)) return &value;
   }
-  return nullptr;
-}
+  // PEFT's get_pattern_key: the first pattern for which Python's
+  // re.match(rf"(.*\.)?({pattern})$", module) matches; null when none does.
+  const nlohmann::ordered_json* match(const std::string& module) const {
+    for (const auto& [re, value] : items)
+      if (std::regex_match(module, re)) return &value;
+    return nullptr;
+  }
+};
 
 // "llm.layers.7.self_attn.q_proj" -> 7 (the canonical path of a block linear).
 int64_t layer_index(const std::string& canonical_module) {
@@ -202,7 +209,7 @@ nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir, co
     if (cfg.contains("bias") && cfg["bias"] != "none") throw bad("bias", "\"none\"", cfg["bias"]);
     // The patterns in the file's order: PEFT takes the first that matches.
     const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(common::read_file(cfg_file));
-    nlohmann::ordered_json patterns[2];
+    Patterns patterns[2];
     const char* pattern_fields[2] = {"rank_pattern", "alpha_pattern"};
     for (int i = 0; i < 2; ++i) {
       const char* f = pattern_fields[i];
@@ -212,7 +219,7 @@ nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir, co
         const bool ok = i == 0 ? v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= 65536 : v.is_number();
         if (!ok) throw bad(std::string(f) + "." + k, i == 0 ? "a rank 1..65536" : "a number", nlohmann::json::parse(v.dump()));
       }
-      patterns[i] = ordered[f];
+      patterns[i] = Patterns(ordered[f], cfg_file, f);
     }
     const bool rslora = cfg.value("use_rslora", false) == true;
     std::map<std::string, LoraModule> modules;  // by PEFT module path
@@ -244,8 +251,8 @@ nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir, co
       if (!mod.a || !mod.b)
         throw model::ModelLoadError(weights.string() + ": module '" + module + "': expected both lora_A and lora_B, found only " +
                                     (mod.a ? mod.a_key : mod.b_key));
-      const nlohmann::ordered_json* rp = pattern_for(patterns[0], mod.peft_module, cfg_file, "rank_pattern");
-      const nlohmann::ordered_json* ap = pattern_for(patterns[1], mod.peft_module, cfg_file, "alpha_pattern");
+      const nlohmann::ordered_json* rp = patterns[0].match(mod.peft_module);
+      const nlohmann::ordered_json* ap = patterns[1].match(mod.peft_module);
       const int64_t rank = rp ? rp->get<int64_t>() : r.get<int64_t>();
       const double a = ap ? ap->get<double>() : alpha.get<double>();
       const std::string source = rp ? "rank_pattern" : "r";
