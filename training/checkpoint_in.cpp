@@ -194,8 +194,7 @@ nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir, co
     if (fs::is_regular_file(dir / "config.json")) check_llava_config(dir / "config.json", m.config);
     extra = llava_non_lora(model::read_torch_state_dict(dir / "non_lora_trainables.bin"));
   }
-  nlohmann::json meta = {{"schema", llava ? "llava-lora" : "peft"}, {"kind", llava ? "llava-lora" : "peft"},
-                         {"peft_type", type}, {"path", dir.string()},
+  nlohmann::json meta = {{"schema", llava ? "llava-lora" : "peft"}, {"peft_type", type}, {"path", dir.string()},
                          {"base_model_name_or_path", cfg.value("base_model_name_or_path", nlohmann::json())},
                          {"identity", "not verifiable: a PEFT adapter records its base by name only; tensor names and shapes are checked"}};
   model::ApplyOptions lora_write;  // new adapter tensors: nothing of the base to keep
@@ -315,7 +314,7 @@ nlohmann::json apply_full_checkpoint(model::LoadedModel& m, const fs::path& dir,
     if (!starts_with(item.key(), "vision_model.") && !seen.count(item.key()))
       throw model::ModelLoadError((dir / "config.json").string() + ": a full checkpoint without tensor '" + item.key() +
                                   "' (expected every language-model and projector tensor; a partial save?)");
-  return {{"schema", "full"}, {"kind", "full"}, {"path", dir.string()},
+  return {{"schema", "full"}, {"path", dir.string()},
           {"identity", "not verifiable: evaluated against the configured base; tensors equal to the base's count as untrained"},
           {"tensors", count.tensors}, {"tensors_unchanged", count.unchanged_tensors},
           {"trainable_params", count.elements}, {"unchanged_params", count.unchanged_elements}};
