@@ -76,6 +76,12 @@ training::TrainOptions train_options(const ordered_json& cfg, const ordered_json
   o.lora.rank = t["lora_rank"].get<int64_t>();
   o.lora.alpha = t["lora_alpha"].get<double>();
   o.lora.dropout = t["lora_dropout"].get<double>();
+  o.adapter.placement = t["adapter_placement"].get<std::string>();
+  o.adapter.reduction = t["adapter_reduction"].get<int64_t>();
+  o.adapter.non_linearity = t["adapter_non_linearity"].get<std::string>();
+  o.adapter.scaling = t["adapter_scaling"].get<double>();
+  o.prefix.length = t["prefix_length"].get<int64_t>();
+  o.prefix.projection = t["prefix_projection"].get<int64_t>();
   o.gradient_checkpointing = t["gradient_checkpointing"].get<bool>();
   o.seed = cfg["seed"].get<uint64_t>();
   o.dtype = cfg["dtype"].get<std::string>();

@@ -63,7 +63,7 @@ void register_train(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("train", "Train one strategy on instruction data");
   cmd->add_option("--model", a.model, "Base model folder (llava-hf, original LLaVA or LLaMA)")->required();
   cmd->add_option("--vision-tower", a.vision_tower, "CLIP folder for original LLaVA");
-  cmd->add_option("--strategy", o.strategy, "full | lora | attn-qv | attn-mlp | ln | ln-simple | connector (default ln)");
+  cmd->add_option("--strategy", o.strategy, "A strategy (`lnbench params --strategy all` lists them) or a combination A+B (default ln)");
   cmd->add_option("--data", a.data, "LLaVA JSON: [{id, image, conversations: [{from, value}]}]")->required();
   cmd->add_option("--images", a.images, "Folder the samples' image paths are relative to");
   cmd->add_option("--out", a.out, "Output folder: checkpoint/, train.json (resumed when it holds a checkpoint)")->required();
@@ -87,6 +87,13 @@ void register_train(CLI::App& app, int& exit_code) {
   cmd->add_option("--lora-alpha", o.lora.alpha, "LoRA alpha (default 16)");
   cmd->add_option("--lora-dropout", o.lora.dropout, "LoRA dropout (default 0.05)");
   cmd->add_option("--lora-targets", a.lora_targets, "Comma-separated block linears (default all seven)");
+  cmd->add_option("--adapter-placement", o.adapter.placement, "pfeiffer (default) | houlsby | parallel");
+  cmd->add_option("--adapter-reduction", o.adapter.reduction, "Adapter bottleneck = hidden size / this (default 16)");
+  cmd->add_option("--adapter-non-linearity", o.adapter.non_linearity, "relu (default) | gelu | silu | tanh");
+  cmd->add_option("--adapter-scaling", o.adapter.scaling, "Adapter output scaling (default 1; mam uses 4)");
+  cmd->add_option("--prefix-length", o.prefix.length, "Prefix-tuning virtual tokens per layer (default 30)");
+  cmd->add_option("--prefix-projection", o.prefix.projection,
+                  "Prefix reparameterisation MLP width while training, 0 = none (default 0)");
   cmd->add_flag("--gradient-checkpointing", o.gradient_checkpointing, "Recompute decoder-layer activations in backward");
   cmd->add_flag("--tf32", o.tf32, "Allow TF32 matmuls on CUDA");
   cmd->add_option("--dtype", o.dtype, "fp32 (default) | bf16 | fp16 (CUDA)");

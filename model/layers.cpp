@@ -3,6 +3,9 @@
 
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
+#include <torch/nn/modules/activation.h>
+
+#include <stdexcept>
 
 namespace lnb::model {
 
@@ -68,6 +71,58 @@ void AdaptableLinearImpl::remove_lora() {
   unregister_module("lora_B");
   lora_A = torch::nn::Linear{nullptr};
   lora_B = torch::nn::Linear{nullptr};
+}
+
+bool is_adapter_non_linearity(const std::string& name) {
+  return name == "relu" || name == "gelu" || name == "silu" || name == "tanh";
+}
+
+BottleneckAdapterImpl::BottleneckAdapterImpl(int64_t dim, int64_t bottleneck, const std::string& act, double s)
+    : non_linearity(act), scaling(s) {
+  if (!is_adapter_non_linearity(act))
+    throw std::invalid_argument("adapter non-linearity '" + act + "': expected one of relu, gelu, silu, tanh");
+  TORCH_CHECK(bottleneck >= 1 && bottleneck <= dim, "adapter bottleneck ", bottleneck, " outside [1, ", dim, "]");
+  adapter_down = register_module("adapter_down", torch::nn::Linear(dim, bottleneck));
+  adapter_up = register_module("adapter_up", torch::nn::Linear(bottleneck, dim));
+  at::NoGradGuard no_grad;
+  torch::nn::init::zeros_(adapter_up->weight);
+  torch::nn::init::zeros_(adapter_up->bias);
+}
+
+at::Tensor BottleneckAdapterImpl::forward(const at::Tensor& x) {
+  at::Tensor h = adapter_down->forward(x.to(adapter_down->weight.scalar_type()));
+  if (non_linearity == "relu") h = at::relu(h);
+  else if (non_linearity == "gelu") h = at::gelu(h);
+  else if (non_linearity == "silu") h = at::silu(h);
+  else h = at::tanh(h);
+  const at::Tensor y = adapter_up->forward(h).to(x.scalar_type());
+  return scaling == 1.0 ? y : y * scaling;
+}
+
+PrefixEncoderImpl::PrefixEncoderImpl(int64_t p, int64_t dim, int64_t layers, int64_t projection)
+    : length(p), token_dim(dim), n_layers(layers) {
+  TORCH_CHECK(p >= 1 && dim >= 1 && layers >= 1 && projection >= 0, "prefix encoder: bad sizes");
+  const int64_t out = n_layers * 2 * token_dim;
+  embedding = register_module("embedding", torch::nn::Embedding(p, projection > 0 ? token_dim : out));
+  if (projection > 0)
+    transform = register_module("transform", torch::nn::Sequential(torch::nn::Linear(token_dim, projection),
+                                                                    torch::nn::Tanh(), torch::nn::Linear(projection, out)));
+}
+
+at::Tensor PrefixEncoderImpl::forward() {
+  return projected() ? transform->forward(embedding->weight) : embedding->weight;  // (P, L * 2 * Hkv * Dh)
+}
+
+void PrefixEncoderImpl::fold() {
+  if (!projected()) return;
+  at::NoGradGuard no_grad;
+  const at::Tensor folded = forward().detach().clone();
+  const bool grad = embedding->weight.requires_grad();
+  unregister_module("transform");
+  transform = torch::nn::Sequential{nullptr};
+  embedding = replace_module("embedding", torch::nn::Embedding(length, folded.size(1)));
+  embedding->weight.set_data(folded);
+  embedding->weight.set_requires_grad(grad);
 }
 
 Rotary rotary_tables(const at::Tensor& positions, int64_t head_dim, double theta) {

@@ -6,7 +6,11 @@
 // D model width, H heads, Hkv key/value heads, Dh head width.
 #pragma once
 
+#include <string>
+
 #include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
@@ -66,6 +70,42 @@ class AdaptableLinearImpl : public torch::nn::Module {
   double lora_scaling = 0, lora_dropout = 0;
 };
 TORCH_MODULE(AdaptableLinear);
+
+// A bottleneck adapter (Houlsby et al. 2019, Pfeiffer et al. 2021; He et al. 2022's
+// parallel form): adapter(x) = up(act(down(x))) * scaling with down (D -> bottleneck) and
+// up (bottleneck -> D), both with biases, registered as `adapter_down` and `adapter_up`
+// (AdapterHub's names). Init as AdapterHub's "mam_adapter" and PEFT's LoRA: down keeps
+// nn.Linear's kaiming_uniform(a = sqrt 5) from the default generator, up is zeros, so a
+// fresh adapter adds nothing. The caller adds the residual (where depends on placement).
+class BottleneckAdapterImpl : public torch::nn::Module {
+ public:
+  // non_linearity: relu | gelu | silu | tanh (std::invalid_argument otherwise).
+  BottleneckAdapterImpl(int64_t dim, int64_t bottleneck, const std::string& non_linearity, double scaling);
+  at::Tensor forward(const at::Tensor& x);  // (..., D) -> (..., D)
+  torch::nn::Linear adapter_down{nullptr}, adapter_up{nullptr};
+  std::string non_linearity;
+  double scaling;
+};
+TORCH_MODULE(BottleneckAdapter);
+bool is_adapter_non_linearity(const std::string& name);
+
+// P-tuning v2 / prefix-tuning's trained key/value prefix, in PEFT's PrefixEncoder layout:
+// `embedding` (P, L * 2 * Hkv * Dh) holds every layer's keys and values for P virtual
+// tokens; with a reparameterisation width (projection > 0) `embedding` is (P, Hkv * Dh)
+// and `transform` (Linear, Tanh, Linear) maps it to that layout during training.
+// forward() gives (P, L * 2 * Hkv * Dh); fold() replaces the MLP by its output (PEFT's
+// inference form). Init: nn.Embedding's normal(0, 1), nn.Linear's defaults (PEFT's).
+class PrefixEncoderImpl : public torch::nn::Module {
+ public:
+  PrefixEncoderImpl(int64_t length, int64_t token_dim, int64_t n_layers, int64_t projection);
+  at::Tensor forward();
+  void fold();
+  bool projected() const { return !transform.is_empty(); }
+  int64_t length, token_dim, n_layers;
+  torch::nn::Embedding embedding{nullptr};
+  torch::nn::Sequential transform{nullptr};
+};
+TORCH_MODULE(PrefixEncoder);
 
 // Rotary tables for the given positions: cos and sin, each (B, T, Dh) in fp32, HF layout
 // (the Dh/2 frequencies repeated twice), inv_freq = 1 / theta^(2i/Dh) computed in fp32.

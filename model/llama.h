@@ -39,18 +39,25 @@ struct KvCache {
   KvCache() = default;
 };
 
+// One layer's trained prefix-tuning keys and values (PrefixEncoder), each (1, Hkv, P, Dh),
+// the keys already rotary-encoded. Every query attends to them before the cache's slots.
+struct PrefixKv {
+  at::Tensor k, v;
+};
+
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   explicit LlamaAttentionImpl(const LlamaConfig& c);
   // x (B, T, D); writes this step's keys/values to cache slots [start, start + T) of
-  // `k_cache`/`v_cache` (B, Hkv, S, Dh) when given, and attends over slots [0, start + T).
+  // `k_cache`/`v_cache` (B, Hkv, S, Dh) when given, and attends over slots [0, start + T)
+  // (and first over `prefix`'s P keys when given: the mask gains P leading true columns).
   at::Tensor forward(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor* k_cache,
-                     at::Tensor* v_cache, int64_t start);
+                     at::Tensor* v_cache, int64_t start, const PrefixKv* prefix = nullptr);
   // The static decode step (T == 1): this step's keys/values go to the slot held in
   // `slot` ((1,) int64 on the device, so the step has fixed shapes and replays as a CUDA
   // graph), and the query attends over slots [0, attend) under `mask` (B, 1, 1, attend).
   at::Tensor forward_step(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor& k_cache,
-                          at::Tensor& v_cache, const at::Tensor& slot, int64_t attend);
+                          at::Tensor& v_cache, const at::Tensor& slot, int64_t attend, const PrefixKv* prefix = nullptr);
   LlamaConfig config;
   AdaptableLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 };
@@ -64,16 +71,35 @@ class LlamaMlpImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LlamaMlp);
 
+// Where a layer's bottleneck adapters sit (BottleneckAdapter; the residuals as AdapterHub
+// and He et al. place them in a pre-norm block):
+//   kSequential  Pfeiffer: m = mlp(n); m += mlp_adapter(m)             (after the MLP)
+//                Houlsby adds a = attn(n1); a += attn_adapter(a)       (after attention too)
+//   kParallel    He et al.: m = mlp(n) + mlp_adapter(n), n the MLP's normed input
+enum class AdapterPlacement { kSequential, kParallel };
+
 class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
   explicit LlamaDecoderLayerImpl(const LlamaConfig& c);
   at::Tensor forward(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor* k_cache,
-                     at::Tensor* v_cache, int64_t start);
+                     at::Tensor* v_cache, int64_t start, const PrefixKv* prefix = nullptr);
   at::Tensor forward_step(const at::Tensor& x, const Rotary& rotary, const at::Tensor& mask, at::Tensor& k_cache,
-                          at::Tensor& v_cache, const at::Tensor& slot, int64_t attend);
+                          at::Tensor& v_cache, const at::Tensor& slot, int64_t attend, const PrefixKv* prefix = nullptr);
+  // Registers `attn_adapter` (when `attn` is given) and `mlp_adapter`, on the layer's
+  // device and dtype; remove_adapters() drops them, the block is the base one again.
+  void add_adapters(int64_t bottleneck, const std::string& non_linearity, double scaling, AdapterPlacement placement,
+                    bool attn);
+  void remove_adapters();
+  bool has_adapters() const { return !mlp_adapter.is_empty(); }
   LlamaAttention self_attn{nullptr};
   LlamaMlp mlp{nullptr};
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+  BottleneckAdapter attn_adapter{nullptr}, mlp_adapter{nullptr};
+  AdapterPlacement adapter_placement = AdapterPlacement::kSequential;
+
+ private:
+  at::Tensor mlp_block(const at::Tensor& h);  // h + the MLP sublayer (adapters included)
+  at::Tensor attn_out(at::Tensor a);          // the attention sublayer's output, Houlsby's adapter applied
 };
 TORCH_MODULE(LlamaDecoderLayer);
 
@@ -95,6 +121,16 @@ class LlamaModelImpl : public torch::nn::Module {
   // is the caller's. Returns final-normed hidden states (B, 1, D).
   at::Tensor forward_step(const at::Tensor& embeds, const Rotary& rotary, const at::Tensor& mask, KvCache& cache,
                           const at::Tensor& slot, int64_t attend);
+  // Prefix-tuning (PrefixEncoder, registered as `prefix`, on the model's device and
+  // dtype); remove_prefix() drops it.
+  void add_prefix(int64_t length, int64_t projection);
+  void remove_prefix();
+  bool has_prefix() const { return !prefix.is_empty(); }
+  // Every layer's prefix keys and values from the encoder: keys rotary-encoded at
+  // position -P, so a query at position t scores them exactly as PEFT's query at P + t
+  // scores its unrotated past keys (RoPE is relative; the real tokens keep 0-based
+  // positions). Empty without a prefix.
+  std::vector<PrefixKv> prefix_kvs();
   LlamaConfig config;
   // Training only (is_training(), grad mode on, no cache): each decoder layer keeps just
   // its input and recomputes its activations in backward (model/recompute.h).
@@ -102,6 +138,7 @@ class LlamaModelImpl : public torch::nn::Module {
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   RMSNorm norm{nullptr};
+  PrefixEncoder prefix{nullptr};
 
  private:
   std::vector<LlamaDecoderLayerImpl*> layer_ptrs_;

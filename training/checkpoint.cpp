@@ -19,6 +19,7 @@
 #include "common/sha256.h"
 #include "model/fingerprint.h"
 #include "model/safetensors.h"
+#include "training/accounting.h"
 #include "training/checkpoint_internal.h"
 
 namespace lnb::training {
@@ -80,6 +81,67 @@ void inject_lora(model::LlavaModel& m, const LoraSpec& spec) {
   });
 }
 
+void inject_modules(model::LlavaModel& m, const Strategy& strategy, const LoraSpec& lora, const AdapterSpec& adapter,
+                    const PrefixSpec& prefix) {
+  check_specs(m->config, strategy, adapter, prefix);
+  if (strategy.lora) inject_lora(m, lora);
+  if (strategy.adapter) {
+    const std::string placement = adapter_placement(strategy, adapter);
+    const int64_t bottleneck = adapter_bottleneck(m->config, adapter);
+    const double scaling = adapter_scaling(strategy, adapter);
+    for_each_layer(m, [&](model::LlamaDecoderLayerImpl& layer) {
+      layer.add_adapters(bottleneck, adapter.non_linearity, scaling,
+                         placement == "parallel" ? model::AdapterPlacement::kParallel : model::AdapterPlacement::kSequential,
+                         placement == "houlsby");
+    });
+  }
+  if (strategy.prefix) m->llm->add_prefix(prefix.length, prefix.projection);
+}
+
+void remove_injected(model::LlavaModel& m) {
+  for_each_layer(m, [](model::LlamaDecoderLayerImpl& layer) {
+    for (const char* t : kBlockLinears) block_linear(layer, t)->remove_lora();
+    layer.remove_adapters();
+  });
+  m->llm->remove_prefix();
+}
+
+nlohmann::json injection_meta(const Strategy& strategy, const LoraSpec& lora, const AdapterSpec& adapter,
+                              const PrefixSpec& prefix) {
+  nlohmann::json j = nlohmann::json::object();
+  if (strategy.lora)
+    j["lora"] = {{"rank", lora.rank}, {"alpha", lora.alpha}, {"dropout", lora.dropout}, {"targets", lora.targets}};
+  if (strategy.adapter)
+    j["adapter"] = {{"placement", adapter_placement(strategy, adapter)}, {"reduction", adapter.reduction},
+                    {"non_linearity", adapter.non_linearity}, {"scaling", adapter_scaling(strategy, adapter)}};
+  if (strategy.prefix) j["prefix"] = {{"length", prefix.length}, {"projection", prefix.projection}};
+  return j;
+}
+
+AdapterSpec adapter_spec_from_meta(const nlohmann::json& j, const fs::path& file) {
+  const bool ok = j.is_object() && j.value("placement", nlohmann::json()).is_string() &&
+                  j.value("reduction", nlohmann::json()).is_number_integer() &&
+                  j.value("non_linearity", nlohmann::json()).is_string() && j.value("scaling", nlohmann::json()).is_number();
+  if (!ok)
+    throw field_error(file, "adapter", "{placement, reduction, non_linearity, scaling} (strings, an integer, a number)", j);
+  AdapterSpec a;
+  a.placement = j["placement"].get<std::string>();
+  a.reduction = j["reduction"].get<int64_t>();
+  a.non_linearity = j["non_linearity"].get<std::string>();
+  a.scaling = j["scaling"].get<double>();
+  return a;
+}
+
+PrefixSpec prefix_spec_from_meta(const nlohmann::json& j, const fs::path& file) {
+  const bool ok = j.is_object() && j.value("length", nlohmann::json()).is_number_integer() &&
+                  j.value("projection", nlohmann::json()).is_number_integer();
+  if (!ok) throw field_error(file, "prefix", "{length, projection} (integers)", j);
+  PrefixSpec p;
+  p.length = j["length"].get<int64_t>();
+  p.projection = j["projection"].get<int64_t>();
+  return p;
+}
+
 void merge_lora(model::LlavaModel& m) {
   for_each_layer(m, [](model::LlamaDecoderLayerImpl& layer) {
     for (const char* t : kBlockLinears) block_linear(layer, t)->merge_lora();
@@ -98,13 +160,22 @@ std::string peft_key(const std::string& canonical, bool has_vision) {
   return "base_model.model." + hf_path(canonical, has_vision);
 }
 
+PeftForm peft_form(const Strategy& s) {
+  const bool plain = !s.all_llm && !s.biases && s.block_linears.empty();
+  if (plain && s.lora && !s.adapter && !s.prefix && !s.any_norm()) return PeftForm::kLora;
+  if (plain && s.prefix && !s.lora && !s.adapter) return PeftForm::kPrefixTuning;
+  if (plain && s.any_norm() && !s.injects()) return PeftForm::kLnTuning;
+  return PeftForm::kNone;
+}
+
 void write_peft_adapter(const fs::path& dir, model::LlavaModel& m, const Strategy& strategy, const LoraSpec* lora,
                         const std::string& base_model_name) {
   const bool vision = m->config.has_vision;
   const auto trained = trained_tensors(m);
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   nlohmann::ordered_json cfg;
-  if (strategy.lora) {
+  const PeftForm form = peft_form(strategy);
+  if (form == PeftForm::kLora) {
     TORCH_CHECK(lora != nullptr, "write_peft_adapter: a LoRA strategy needs its LoraSpec");
     std::set<std::string> to_save;
     for (const auto& [name, t] : trained) {
@@ -125,7 +196,36 @@ void write_peft_adapter(const fs::path& dir, model::LlavaModel& m, const Strateg
     cfg["modules_to_save"] = to_save.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(to_save);
     cfg.update({{"fan_in_fan_out", false}, {"use_rslora", false}, {"use_dora", false}, {"init_lora_weights", true},
                 {"inference_mode", true}, {"revision", nullptr}});
-  } else if (strategy.block_norms && !strategy.all_llm && strategy.block_linears.empty()) {
+  } else if (form == PeftForm::kPrefixTuning) {
+    // PEFT's prompt-learning keys: "base_model." + the module path (no tuner wrapper), the
+    // trained base tensors as modules_to_save, and the KV prefix folded to what PEFT loads
+    // in inference mode (prefix_projection's MLP output).
+    std::set<std::string> to_save;
+    for (const auto& [name, t] : trained) {
+      if (starts_with(name, "llm.prefix.")) continue;
+      if (starts_with(name, "projector.")) to_save.insert("multi_modal_projector");
+      else if (name == "llm.embed_tokens.weight") to_save.insert("embed_tokens");
+      else if (name == "lm_head.weight") to_save.insert("lm_head");
+      else if (name == "llm.norm.weight") to_save.insert(vision ? "language_model.norm" : "model.norm");  // "norm" alone also matches CLIP's pre_layrnorm
+      else if (ends_with(name, ".input_layernorm.weight")) to_save.insert("input_layernorm");
+      else if (ends_with(name, ".post_attention_layernorm.weight")) to_save.insert("post_attention_layernorm");
+      else throw std::invalid_argument("PEFT prefix adapter: tensor '" + name + "' has no modules_to_save form");
+      tensors.emplace_back("base_model." + hf_path(name, vision), t);
+    }
+    at::Tensor prompt;
+    {
+      at::NoGradGuard no_grad;
+      prompt = m->llm->prefix->forward().detach().to(at::kCPU).contiguous();
+    }
+    tensors.emplace_back("prompt_embeddings", prompt);
+    const model::LlamaConfig& tc = m->config.text;
+    cfg = {{"peft_type", "PREFIX_TUNING"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model_name},
+           {"num_virtual_tokens", m->llm->prefix->length}, {"token_dim", tc.n_kv_heads * tc.head_dim()},
+           {"num_transformer_submodules", 1}, {"num_attention_heads", tc.n_kv_heads}, {"num_layers", tc.n_layers},
+           {"encoder_hidden_size", tc.n_kv_heads * tc.head_dim()}, {"prefix_projection", false},
+           {"modules_to_save", to_save.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(to_save)},
+           {"inference_mode", true}, {"revision", nullptr}};
+  } else if (form == PeftForm::kLnTuning) {
     // The projector goes in modules_to_save (saved under its plain path), not as an LN
     // target: PEFT < 0.21 and >= 0.21 disagree on where the adapter name sits in a nested
     // target's keys ("ln_tuning_layers.linear_1.weight" vs "ln_tuning_layers.default.
@@ -147,7 +247,8 @@ void write_peft_adapter(const fs::path& dir, model::LlavaModel& m, const Strateg
            {"modules_to_save", to_save.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(to_save)},
            {"inference_mode", true}, {"revision", nullptr}};
   } else {
-    throw std::invalid_argument("strategy '" + strategy.name + "' has no PEFT adapter form (lora, ln and ln-simple do)");
+    throw std::invalid_argument("strategy '" + strategy.name +
+                                "' has no PEFT adapter form (lora, the ln family, prefix and prefix+ln do)");
   }
   fs::create_directories(dir);
   model::save_safetensors(dir / "adapter_model.safetensors", tensors);
@@ -245,6 +346,25 @@ nlohmann::json apply_delta(model::LoadedModel& m, const fs::path& checkpoint, bo
       spec.dropout = 0;  // inference
       inject_lora(m.model, spec);
     }
+    if (meta.is_object() && (meta.contains("adapter") || meta.contains("prefix"))) {
+      const fs::path file = checkpoint / "meta.json";
+      const Strategy& s = find_strategy(meta["strategy"].get<std::string>());
+      const AdapterSpec a = meta.contains("adapter") ? adapter_spec_from_meta(meta["adapter"], file) : AdapterSpec{};
+      const PrefixSpec p = meta.contains("prefix") ? prefix_spec_from_meta(meta["prefix"], file) : PrefixSpec{};
+      if (s.adapter != meta.contains("adapter") || s.prefix != meta.contains("prefix"))
+        throw field_error(file, s.adapter ? "adapter" : "prefix", "the specs of strategy '" + s.name + "'", meta);
+      Strategy only = s;  // LoRA was injected above
+      only.lora = false;
+      try {
+        if (s.adapter) {  // the recorded placement and scaling are the ones used
+          only.adapter_placement = a.placement;
+          only.adapter_scaling = a.scaling;
+        }
+        inject_modules(m.model, only, LoraSpec{}, a, p);
+      } catch (const std::invalid_argument& e) {
+        throw model::ModelLoadError(file.string() + ": " + e.what());
+      }
+    }
     const model::ApplyCount count = model::apply_checkpoint(m.model, weights, write);
     if (meta.is_null()) meta = nlohmann::json::object();
     meta["trainable_params"] = count.elements;
@@ -278,6 +398,7 @@ nlohmann::json DeltaSwap::apply(const fs::path& checkpoint) {
           lin->merge_lora();
         }
       });
+    if (fold_lora_ && m_.model->llm->has_prefix()) m_.model->llm->prefix->fold();
     return meta;
   } catch (...) {
     restore();
@@ -290,9 +411,7 @@ void DeltaSwap::restore() {
   // Newest first: a parameter written twice gets its first saved value (the base) last.
   for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) it->first.copy_(it->second);
   saved_.clear();
-  for_each_layer(m_.model, [](model::LlamaDecoderLayerImpl& layer) {
-    for (const char* t : kBlockLinears) block_linear(layer, t)->remove_lora();
-  });
+  remove_injected(m_.model);
 }
 
 void merge_checkpoint(const fs::path& base_dir, const fs::path& checkpoint, const fs::path& out_dir,
@@ -302,6 +421,10 @@ void merge_checkpoint(const fs::path& base_dir, const fs::path& checkpoint, cons
   o.checkpoint.clear();
   model::LoadedModel m = model::load_model(base_dir, o);
   const nlohmann::json meta = apply_delta(m, checkpoint, allow_base_mismatch);
+  if (meta.contains("adapter") || meta.contains("prefix"))
+    throw std::invalid_argument(checkpoint.string() + ": strategy '" + meta.value("strategy", std::string("?")) +
+                                "' injects " + (meta.contains("adapter") ? "bottleneck adapters" : "a key/value prefix") +
+                                ", which cannot be merged into the base's weights (evaluate the delta itself instead)");
   merge_lora(m.model);
   const model::SafetensorsCheckpoint base(base_dir);
   auto params = m.model->named_parameters();

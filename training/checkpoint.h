@@ -26,11 +26,28 @@ namespace lnb::training {
 void inject_lora(model::LlavaModel& m, const LoraSpec& spec);
 void merge_lora(model::LlavaModel& m);  // folds every adapter into its weight
 
+// Every module `strategy` injects, initialised from the default generator in this order:
+// LoRA (inject_lora), bottleneck adapters in each decoder layer (its placement, the
+// bottleneck hidden / reduction), the prefix encoder. check_specs() first.
+void inject_modules(model::LlavaModel& m, const Strategy& strategy, const LoraSpec& lora, const AdapterSpec& adapter,
+                    const PrefixSpec& prefix);
+// Drops every injected module (LoRA, adapters, prefix) without touching the base weights.
+void remove_injected(model::LlavaModel& m);
+// The specs as meta.json records them ({"lora": ..., "adapter": ..., "prefix": ...}, only
+// the ones `strategy` uses), and back: ModelLoadError names the file and the field.
+nlohmann::json injection_meta(const Strategy& strategy, const LoraSpec& lora, const AdapterSpec& adapter,
+                              const PrefixSpec& prefix);
+AdapterSpec adapter_spec_from_meta(const nlohmann::json& j, const std::filesystem::path& file);
+PrefixSpec prefix_spec_from_meta(const nlohmann::json& j, const std::filesystem::path& file);
+
 // The trainable tensors (requires_grad) of a model by canonical name, in name order.
 std::vector<std::pair<std::string, at::Tensor>> trained_tensors(model::LlavaModel& m);
 
 // Writes folder/model.safetensors + folder/meta.json (atomically: a temporary folder
 // renamed over `folder`); with `peft` also folder/peft/.
+// The PEFT twin (folder/peft): LORA for lora, LN_TUNING for ln and ln-simple,
+// PREFIX_TUNING for prefix and prefix+ln (the KV prefix as PEFT's folded
+// `prompt_embeddings`, the trained base tensors as modules_to_save).
 void save_checkpoint(const std::filesystem::path& folder, model::LlavaModel& m, const nlohmann::json& meta,
                      const Strategy& strategy, const LoraSpec* lora, bool peft,
                      const std::vector<std::pair<std::string, at::Tensor>>& extra_files_tensors = {},
@@ -39,6 +56,10 @@ void save_checkpoint(const std::filesystem::path& folder, model::LlavaModel& m, 
 // PEFT's key for a canonical tensor name: "base_model.model." + the module path in
 // transformers' LlavaForConditionalGeneration (>= 4.52 layout) or LlamaForCausalLM.
 std::string peft_key(const std::string& canonical, bool has_vision);
+// Which PEFT adapter type holds what `s` trains: LORA (lora alone), PREFIX_TUNING (prefix,
+// prefix+ln), LN_TUNING (the ln family); kNone for the rest (no PEFT twin is written).
+enum class PeftForm { kNone, kLora, kPrefixTuning, kLnTuning };
+PeftForm peft_form(const Strategy& s);
 void write_peft_adapter(const std::filesystem::path& dir, model::LlavaModel& m, const Strategy& strategy,
                         const LoraSpec* lora, const std::string& base_model_name);
 
@@ -104,7 +125,8 @@ class DeltaSwap {
   nlohmann::json apply(const std::filesystem::path& checkpoint);  // restores a previous delta first
   void restore();
   // Fold LoRA adapters into their weights on apply (evaluation: no adapter GEMMs per
-  // linear); restore() copies the saved base weights back, bit for bit.
+  // linear), and a prefix's reparameterisation MLP into its output; restore() copies the
+  // saved base weights back, bit for bit.
   void set_fold_lora(bool on) { fold_lora_ = on; }
   void set_allow_base_mismatch(bool on) { allow_base_mismatch_ = on; }
 

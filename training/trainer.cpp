@@ -147,14 +147,11 @@ void Trainer::load() {
 
 void Trainer::select_trainable() {
   strategy_ = &find_strategy(o_.strategy);
-  if (strategy_->lora) {
+  if (strategy_->injects()) {
     at::manual_seed(o_.seed);  // identical adapter init on every rank
-    inject_lora(m_.model, o_.lora);
+    inject_modules(m_.model, *strategy_, o_.lora, o_.adapter, o_.prefix);
   }
-  for (auto& item : m_.model->named_parameters()) {
-    const bool train = trains(*strategy_, item.key()) || item.key().find(".lora_") != std::string::npos;
-    item.value().set_requires_grad(train);
-  }
+  for (auto& item : m_.model->named_parameters()) item.value().set_requires_grad(trains(*strategy_, item.key()));
   trainable_ = trained_tensors(m_.model);
   if (trainable_.empty()) throw std::invalid_argument("strategy '" + o_.strategy + "' trains no tensor of this model");
   // Re-point at the live parameters (trained_tensors detaches).
@@ -413,14 +410,13 @@ void Trainer::save(int64_t steps_done) {
                            {"total_steps", total_steps_},
                            {"base_model", {{"path", fs::absolute(o_.model_dir).string()}, {"fingerprint", base_fingerprint_}}},
                            {"train_options", o_.to_json()}};
-    if (strategy_->lora)
-      meta["lora"] = {{"rank", o_.lora.rank}, {"alpha", o_.lora.alpha}, {"dropout", o_.lora.dropout}, {"targets", o_.lora.targets}};
+    meta.update(injection_meta(*strategy_, o_.lora, o_.adapter, o_.prefix));
     nlohmann::json curve = nlohmann::json::array();
     for (const StepRecord& r : curve_)
       curve.push_back({{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm}, {"seconds", r.seconds}, {"tokens", r.tokens}});
     const nlohmann::json state = {{"step", steps_done}, {"options", resume_key(o_, dist_.world_size())}, {"curve", curve},
                                   {"train_seconds", train_seconds_}};
-    const bool peft = o_.peft_adapter && (strategy_->lora || o_.strategy == "ln" || o_.strategy == "ln-simple");
+    const bool peft = o_.peft_adapter && peft_form(*strategy_) != PeftForm::kNone;
     save_checkpoint(o_.out_dir / "checkpoint", m_.model, meta, *strategy_, strategy_->lora ? &o_.lora : nullptr, peft,
                     optimizer_tensors(), state);
   }
@@ -428,7 +424,7 @@ void Trainer::save(int64_t steps_done) {
 }
 
 nlohmann::json Trainer::report() const {
-  const ParamCounts expected = count_params(m_.config, *strategy_, o_.lora);
+  const ParamCounts expected = count_params(m_.config, *strategy_, o_.lora, o_.adapter, o_.prefix);
   int64_t total = 0, trainable = 0;
   for (const auto& item : m_.model->named_parameters()) {
     total += item.value().numel();
@@ -527,7 +523,7 @@ double lr_multiplier(int64_t step, int64_t total, double warmup_ratio) {
 }
 
 nlohmann::json TrainOptions::to_json() const {
-  return {{"model_dir", model_dir.string()},
+  nlohmann::json j = {{"model_dir", model_dir.string()},
           {"vision_tower", vision_tower.string()},
           {"data_file", data_file.string()},
           {"image_dir", image_dir.string()},
@@ -557,6 +553,15 @@ nlohmann::json TrainOptions::to_json() const {
           {"resume", resume},
           {"peft_adapter", peft_adapter},
           {"save_final", save_final}};
+  // Only the specs the strategy uses: the options of every other strategy (and so their
+  // content-addressed checkpoints and resume keys) stay as they were.
+  try {
+    const Strategy& s = find_strategy(strategy);
+    if (s.adapter) j["adapter"] = injection_meta(s, lora, adapter, prefix)["adapter"];
+    if (s.prefix) j["prefix"] = injection_meta(s, lora, adapter, prefix)["prefix"];
+  } catch (const std::invalid_argument&) {  // validated where the strategy is resolved
+  }
+  return j;
 }
 
 nlohmann::json train(const TrainOptions& options, Dist& dist, const StepCallback& on_step, model::LlavaModel* trained) {

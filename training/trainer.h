@@ -44,6 +44,8 @@ struct TrainOptions {
   std::filesystem::path init_checkpoint;  // e.g. the stage-1 connector, applied before training
   std::string strategy = "ln";
   LoraSpec lora;
+  AdapterSpec adapter;  // adapter, adapter+ln, mam
+  PrefixSpec prefix;    // prefix, prefix+ln, mam
   std::string template_name = "vicuna_v1";  // "plain" for LLaVA's pretrain captions
   OptimOptions optim;
   int64_t epochs = 1;
@@ -58,7 +60,7 @@ struct TrainOptions {
   std::string device = "cpu";
   int64_t save_every = 0;       // optimizer steps between checkpoints; 0: at the end only
   bool resume = true;           // continue from out_dir/checkpoint when its options match
-  bool peft_adapter = true;     // also write checkpoint/peft for lora, ln, ln-simple
+  bool peft_adapter = true;     // also write checkpoint/peft where a PEFT type fits (peft_form)
   bool save_final = true;       // false: measure only (train.json, no checkpoint at the end)
   nlohmann::json to_json() const;
 };

@@ -185,6 +185,27 @@ TEST(Engine, SharedPrefixesEqualUnsharedWithLoraAndLnDeltas) {
   expect_shared_equals_unshared(f, t, "lora");
 }
 
+// A trained KV prefix (prefix-tuning) and bottleneck adapters in every layer: shared
+// prefixes, batches of 1 to 16 and the batch-1 reference still give the same answers.
+TEST(Engine, SharedPrefixesEqualUnsharedWithAdaptersAndATrainedKvPrefix) {
+  for (const AdapterPlacement placement : {AdapterPlacement::kSequential, AdapterPlacement::kParallel}) {
+    Fixture f;
+    const Task t = make_task(f, 13);
+    at::manual_seed(5);
+    for (size_t l = 0; l < f.model->llm->layers->size(); ++l)
+      f.model->llm->layers->ptr<LlamaDecoderLayerImpl>(l)->add_adapters(8, "gelu", 2.0, placement,
+                                                                          placement == AdapterPlacement::kSequential);
+    f.model->llm->add_prefix(3, 0);
+    {
+      torch::NoGradGuard ng;
+      for (auto& p : f.model->named_parameters())
+        if (p.key().find("adapter_up") != std::string::npos) p.value().normal_(0.0, 0.2);  // not the identity
+    }
+    f.model->eval();
+    expect_shared_equals_unshared(f, t, placement == AdapterPlacement::kSequential ? "houlsby+prefix" : "parallel+prefix");
+  }
+}
+
 TEST(Engine, PrefixNodeMustMatchThePrompt) {
   Fixture f;
   Task t = make_task(f, 5);

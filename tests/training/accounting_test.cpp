@@ -54,6 +54,69 @@ TEST(Accounting, LoraAddsRankTimesInPlusOutOnTheSevenLinears) {
   EXPECT_LT(count_params(p7, find_strategy("ln")).trainable, c.trainable);  // the paper's claim, by construction
 }
 
+TEST(Accounting, AdaptersPrefixesAndBitfitFromTheConfigAlone) {
+  const auto p7 = model::preset("paper-llama2-7b");  // H 4096, 32 layers, 32 kv heads of 128, linear connector
+  const int64_t base_trained = 4'198'400 + 2 * 131'072'000;  // connector, embed_tokens, lm_head
+  // Pfeiffer, reduction 16: bottleneck 256; down 4096*256 + 256, up 256*4096 + 4096 per layer.
+  const int64_t per_adapter = 4096 * 256 + 256 + 256 * 4096 + 4096;
+  const ParamCounts pf = count_params(p7, find_strategy("adapter"));
+  EXPECT_EQ(pf.adapter, 32 * per_adapter);
+  EXPECT_EQ(pf.trainable, pf.adapter + base_trained);
+  EXPECT_EQ(pf.total(), pf.base_total + pf.adapter);
+  AdapterSpec houlsby;
+  houlsby.placement = "houlsby";
+  houlsby.reduction = 64;
+  EXPECT_EQ(count_params(p7, find_strategy("adapter"), {}, houlsby).adapter, 2 * 32 * (2 * 4096 * 64 + 64 + 4096));
+  // Prefix, P = 30: every layer's keys and values, 30 * 32 * 2 * 4096.
+  const ParamCounts px = count_params(p7, find_strategy("prefix"));
+  EXPECT_EQ(px.prefix, 30LL * 32 * 2 * 4096);
+  EXPECT_EQ(px.trainable, px.prefix + base_trained);
+  PrefixSpec mlp;
+  mlp.length = 10;
+  mlp.projection = 512;  // embedding (10, 4096) + Linear(4096, 512) + Linear(512, 32*2*4096)
+  EXPECT_EQ(count_params(p7, find_strategy("prefix"), {}, {}, mlp).prefix,
+            10 * 4096 + (4096 * 512 + 512) + (512 * 262'144 + 262'144));
+  // MAM: the prefix plus one parallel adapter per layer; + LN adds exactly ln-simple's norms.
+  const ParamCounts mam = count_params(p7, find_strategy("mam"));
+  EXPECT_EQ(mam.trainable, px.prefix + pf.adapter + base_trained);
+  EXPECT_EQ(count_params(p7, find_strategy("prefix+ln")).trainable, px.trainable + 266'240);
+  EXPECT_EQ(count_params(p7, find_strategy("adapter+ln")).trainable, pf.trainable + 266'240);
+  // BitFit: LLaMA has no biases, the linear connector one (4096).
+  EXPECT_EQ(count_params(p7, find_strategy("bitfit")).trainable, 4096);
+  EXPECT_EQ(count_params(model::preset("llava-1.5-7b"), find_strategy("bitfit")).trainable, 2 * 4096);
+  // The module ablation: one norm per layer each, no final norm.
+  EXPECT_EQ(count_params(p7, find_strategy("ln-attn")).trainable, 32 * 4096 + base_trained);
+  EXPECT_EQ(count_params(p7, find_strategy("ln-ffn")).trainable, 32 * 4096 + base_trained);
+}
+
+TEST(Accounting, SpecsThatDoNotFitTheModelNameTheOption) {
+  const auto p7 = model::preset("paper-llama2-7b");
+  auto error = [&](const std::string& strategy, AdapterSpec a, PrefixSpec p) {
+    try {
+      check_specs(p7, find_strategy(strategy), a, p);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  AdapterSpec a;
+  a.reduction = 48;
+  EXPECT_EQ(error("adapter", a, {}), "--adapter-reduction: expected a factor that divides the hidden size 4096, got 48");
+  EXPECT_EQ(error("prefix", a, {}), "no error");  // prefix uses no adapter
+  a = {};
+  a.non_linearity = "swish";
+  EXPECT_NE(error("adapter+ln", a, {}).find("--adapter-non-linearity"), std::string::npos);
+  a = {};
+  a.placement = "middle";
+  EXPECT_NE(error("adapter", a, {}).find("--adapter-placement"), std::string::npos);
+  EXPECT_EQ(error("mam", a, {}), "no error");  // mam's placement is its own
+  PrefixSpec p;
+  p.length = 4096;
+  EXPECT_EQ(error("mam", {}, p), "--prefix-length: expected 1 to 4095 virtual tokens (the context is 4096), got 4096");
+  p.length = 0;
+  EXPECT_NE(error("prefix", {}, p).find("--prefix-length"), std::string::npos);
+}
+
 TEST(Accounting, HfConfigWithGqaAndTiedHead) {
   const auto c = model::parse_config_json(R"({"model_type": "llava",
     "text_config": {"model_type": "llama", "vocab_size": 100, "hidden_size": 64, "intermediate_size": 128,

@@ -117,6 +117,169 @@ TEST_P(PeftIn, APeftMadeAdapterGivesPeftsLogits) {
 
 INSTANTIATE_TEST_SUITE_P(Kinds, PeftIn, ::testing::Values("lora", "rslora", "patterns", "ln"));
 
+// The injected modules against their reference implementations (train_oracle.py
+// injected_ref: PEFT's PrefixTuning, bottleneck adapters hooked onto transformers' LLaMA
+// sublayers): with the reference's weights copied in, the step-1 loss and the gradients of
+// every injected tensor (and of a connector bias and two norms: bitfit, ln-attn, ln-ffn)
+// agree within 1e-5.
+class InjectedReference : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(InjectedReference, StepOneLossAndGradientsEqualTheReference) {
+  const std::string kind = GetParam();
+  const fs::path d = test::make_temp_dir("lnb-injected");
+  ASSERT_EQ(test::run_oracle("injected_ref " + kind + " " + test::tiny_model().string() + " " + (d / "ref.safetensors").string(),
+                             d / "oracle.log"),
+            "");
+  const model::SafetensorsFile ref(d / "ref.safetensors");
+  model::LoadedModel m = model::load_model(test::tiny_model());
+  const bool prefix = kind == "prefix" || kind == "prefix-mlp" || kind == "mam";
+  const Strategy& s = find_strategy(kind == "mam" ? "mam" : prefix ? "prefix" : "adapter");
+  AdapterSpec adapter;
+  adapter.reduction = 8;  // 64 / 8: the oracle's bottleneck
+  adapter.placement = kind == "houlsby" ? "houlsby" : kind == "parallel" ? "parallel" : "pfeiffer";
+  PrefixSpec px;
+  px.length = 5;
+  px.projection = kind == "prefix-mlp" ? 12 : 0;
+  inject_modules(m.model, s, {}, adapter, px);
+  auto params = m.model->named_parameters();
+  for (auto& item : params) item.value().set_requires_grad(false);
+  int64_t copied = 0;
+  for (const std::string& key : ref.names()) {
+    if (key.rfind("w.", 0) != 0) continue;
+    at::Tensor* p = params.find(key.substr(2));
+    ASSERT_NE(p, nullptr) << key << ": the reference has a tensor lnbench's module lacks";
+    torch::NoGradGuard ng;
+    p->copy_(ref.tensor(key));
+    p->set_requires_grad(true);
+    ++copied;
+  }
+  int64_t injected = 0;
+  for (const auto& item : params)
+    if (trains(s, item.key()) && !trains(find_strategy("ln"), item.key())) ++injected;
+  EXPECT_EQ(copied, injected + 3) << "every injected tensor has its reference twin";
+
+  const model::SafetensorsFile prompt(test::tiny_model() / "ref.safetensors");
+  std::vector<int64_t> ids;
+  const at::Tensor raw = prompt.tensor("prompt_ids");
+  for (int64_t i = 0; i < raw.numel(); ++i) {
+    const int64_t t = raw[i].item<int64_t>();
+    if (t != model::kImageSlot) ids.push_back(t);
+    else
+      for (int64_t k = 0; k < m.config.vision.n_patches(); ++k) ids.push_back(m.image_token_id);
+  }
+  const int64_t T = static_cast<int64_t>(ids.size()), V = m.config.text.vocab_size;
+  const at::Tensor id_t = at::tensor(ids, at::kLong).view({1, T});
+  const at::Tensor image = id_t == m.image_token_id;
+  m.model->train();
+  m.model->vision_model->eval();
+  at::Tensor features;
+  {
+    torch::NoGradGuard ng;
+    features = m.model->vision_features(prompt.tensor("pixel_values.wide").unsqueeze(0));
+  }
+  const at::Tensor embeds = m.model->embed(id_t, image, m.model->project(features).reshape({-1, m.config.text.hidden_size}));
+  const at::Tensor logits = m.model->logits(embeds, {at::arange(T, at::kLong).view({1, T}), {}}, nullptr);
+  const at::Tensor labels = id_t.masked_fill(image, -100);
+  const at::Tensor loss = at::cross_entropy_loss(logits.narrow(1, 0, T - 1).reshape({-1, V}),
+                                                 labels.narrow(1, 1, T - 1).reshape({-1}), {}, at::Reduction::Mean, -100);
+  loss.backward();
+  EXPECT_NEAR(loss.item<double>(), ref.tensor("loss").item<double>(), 1e-5);
+  for (const std::string& key : ref.names()) {
+    if (key.rfind("g.", 0) != 0) continue;
+    const at::Tensor want = ref.tensor(key);
+    const at::Tensor* p = params.find(key.substr(2));
+    ASSERT_NE(p, nullptr) << key;
+    ASSERT_TRUE(p->grad().defined()) << key << " got no gradient";
+    const double scale = std::max(1.0, want.abs().max().item<double>());
+    EXPECT_LE((p->grad() - want).abs().max().item<double>(), 1e-5 * scale) << key;
+    EXPECT_GT(want.abs().max().item<double>(), 0.0) << key << ": a zero reference gradient proves nothing";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, InjectedReference,
+                         ::testing::Values("prefix", "prefix-mlp", "pfeiffer", "houlsby", "parallel", "mam"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n)
+                             if (c == '-') c = '_';
+                           return n;
+                         });
+
+// A prefix run's PEFT twin (PREFIX_TUNING, the KV prefix folded to prompt_embeddings, the
+// trained base tensors as modules_to_save) loads in PEFT with lnbench's logits; the delta
+// swap folds the reparameterisation MLP and then restores the base bit for bit.
+class PrefixPeft : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PrefixPeft, PeftLoadsThePrefixWithLnbenchsLogits) {
+  const std::string strategy = GetParam();
+  const fs::path d = test::make_temp_dir("lnb-prefix-peft");
+  TrainOptions o = test::tiny_options(d, strategy);
+  o.prefix.length = 4;
+  o.prefix.projection = 8;
+  Dist single(DistEnv{}, c10::Device(c10::kCPU));
+  train(o, single);
+  const fs::path ckpt = o.out_dir / "checkpoint";
+  ASSERT_TRUE(fs::exists(ckpt / "peft" / "adapter_config.json"));
+  model::LoadedModel m = model::load_model(test::tiny_model());
+  const at::Tensor before = prompt_logits(m);
+  at::Tensor ours;
+  {
+    DeltaSwap swap(m);
+    swap.set_fold_lora(true);
+    const nlohmann::json meta = swap.apply(ckpt);
+    EXPECT_FALSE(m.model->llm->prefix->projected()) << "folded for evaluation";
+    ours = prompt_logits(m);
+    swap.restore();
+    EXPECT_FALSE(m.model->llm->has_prefix());
+  }
+  EXPECT_TRUE(at::equal(prompt_logits(m), before)) << "the base is back bit for bit";
+  model::LoadedModel unfolded = model::load_model(test::tiny_model());
+  apply_delta(unfolded, ckpt);
+  EXPECT_TRUE(unfolded.model->llm->prefix->projected());
+  EXPECT_LE((prompt_logits(unfolded) - ours).abs().max().item<double>(), 1e-5);
+
+  ASSERT_EQ(test::run_oracle("peft_prefix " + test::tiny_model().string() + " " + (ckpt / "peft").string() + " " +
+                                 (d / "peft.safetensors").string(),
+                             d / "oracle.log"),
+            "");
+  const model::SafetensorsFile ref(d / "peft.safetensors");
+  EXPECT_GT((ours - before).abs().max().item<double>(), 1e-3) << "the prefix changed the model";
+  EXPECT_LE((ours - ref.tensor("peft_logits")).abs().max().item<double>(), 1e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, PrefixPeft, ::testing::Values("prefix", "prefix+ln"),
+                         [](const auto& info) { return info.param == "prefix" ? std::string("prefix") : std::string("prefix_ln"); });
+
+// Adapters evaluate through the delta swap: the answers change, the base comes back bit for
+// bit, and a checkpoint with adapters refuses to merge into a plain HF checkpoint.
+TEST(AdapterSwap, AdaptersApplyAndTheBaseComesBackBitForBit) {
+  const fs::path d = test::make_temp_dir("lnb-adapter-swap");
+  TrainOptions o = test::tiny_options(d, "mam");
+  o.prefix.length = 3;
+  Dist single(DistEnv{}, c10::Device(c10::kCPU));
+  train(o, single);
+  model::LoadedModel m = model::load_model(test::tiny_model());
+  const at::Tensor before = prompt_logits(m);
+  const auto names_before = m.model->named_parameters().keys();
+  {
+    DeltaSwap swap(m);
+    const nlohmann::json meta = swap.apply(o.out_dir / "checkpoint");
+    EXPECT_EQ(meta["adapter"]["placement"], "parallel");
+    int64_t total = 0;
+    for (const at::Tensor& t : m.model->parameters()) total += t.numel();
+    EXPECT_EQ(meta["total_params"].get<int64_t>(), total);
+    EXPECT_GT((prompt_logits(m) - before).abs().max().item<double>(), 1e-3);
+  }
+  EXPECT_EQ(m.model->named_parameters().keys(), names_before) << "every injected module removed";
+  EXPECT_TRUE(at::equal(prompt_logits(m), before));
+  try {
+    merge_checkpoint(test::tiny_model(), o.out_dir / "checkpoint", d / "merged");
+    FAIL() << "an adapter checkpoint merged";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot be merged"), std::string::npos) << e.what();
+  }
+}
+
 // The first error line of applying `dir` to a fresh tiny model ("no error" if none).
 std::string apply_error(const fs::path& dir) {
   model::LoadedModel m = model::load_model(test::tiny_model());

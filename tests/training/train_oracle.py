@@ -22,6 +22,19 @@
   train_oracle.py full_make BASE_DIR OUT_DIR OUT.safetensors
       a full fine-tune (every language-model and projector weight moved) saved by
       transformers' save_pretrained, its logits and the number of elements that moved.
+  train_oracle.py injected_ref KIND BASE_DIR OUT.safetensors
+      step-1 loss and gradients on the reference prompt and image with injected modules
+      under their reference implementations (KIND prefix | prefix-mlp | pfeiffer |
+      houlsby | parallel | mam): PEFT's PrefixTuning (with prefix_projection for
+      prefix-mlp) and bottleneck adapters attached to transformers' LLaMA sublayers by
+      forward hooks (bottleneck_hooks below: Pfeiffer after the MLP, Houlsby after
+      attention too, He et al.'s parallel adapter fed the MLP's input; mam = PEFT's prefix
+      + a parallel adapter at scaling 4). Also the gradients of the connector's first bias
+      and two norms (bitfit, ln-attn, ln-ffn). Writes the weights (w.NAME, lnbench's
+      canonical names), the loss and the gradients (g.NAME).
+  train_oracle.py peft_prefix BASE_DIR ADAPTER_DIR OUT.safetensors
+      PeftModel.from_pretrained(adapter) of a PREFIX_TUNING adapter: its prompt logits on
+      the reference prompt and image.
 """
 import json
 import math
@@ -269,6 +282,97 @@ def full_make(base_dir, out_dir, out):
     save_file({"logits": logits.contiguous(), "moved": torch.tensor([moved], dtype=torch.int64)}, out)
 
 
+class Bottleneck(torch.nn.Module):
+    """A bottleneck adapter as Houlsby et al. / Pfeiffer et al. define it: up(relu(down(x))) * s."""
+
+    def __init__(self, dim, bottleneck, scaling):
+        super().__init__()
+        self.adapter_down = torch.nn.Linear(dim, bottleneck)
+        self.adapter_up = torch.nn.Linear(bottleneck, dim)
+        self.scaling = scaling
+
+    def forward(self, x):
+        return self.adapter_up(torch.relu(self.adapter_down(x))) * self.scaling
+
+
+def bottleneck_hooks(llava, placement, bottleneck, scaling):
+    """Adapters on every LLaMA layer by forward hooks; {canonical module name: adapter}."""
+    adapters = {}
+    for i, layer in enumerate(llava.model.language_model.layers):
+        mlp_adapter = Bottleneck(layer.mlp.gate_proj.in_features, bottleneck, scaling)
+        adapters[f"llm.layers.{i}.mlp_adapter"] = mlp_adapter
+        if placement == "parallel":  # He et al.: beside the MLP, on the MLP's (normed) input
+            layer.mlp.register_forward_hook(lambda mod, inp, out, a=mlp_adapter: out + a(inp[0]))
+        else:  # sequential: on the MLP's output, with its own residual
+            layer.mlp.register_forward_hook(lambda mod, inp, out, a=mlp_adapter: out + a(out))
+        if placement == "houlsby":
+            attn_adapter = Bottleneck(layer.mlp.gate_proj.in_features, bottleneck, scaling)
+            adapters[f"llm.layers.{i}.attn_adapter"] = attn_adapter
+            layer.self_attn.register_forward_hook(
+                lambda mod, inp, out, a=attn_adapter: (out[0] + a(out[0]),) + tuple(out[1:]))
+    return adapters
+
+
+def injected_ref(kind, base_dir, out):
+    from transformers import LlavaForConditionalGeneration
+    torch.manual_seed(11)
+    ids, ref = reference_prompt(base_dir)
+    base = LlavaForConditionalGeneration.from_pretrained(base_dir, torch_dtype=torch.float32, attn_implementation="eager")
+    for p in base.parameters():
+        p.requires_grad_(False)
+    weights = {}
+    model = base
+    if kind in ("prefix", "prefix-mlp", "mam"):
+        from peft import PrefixTuningConfig, get_peft_model
+        cfg = PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=5, prefix_projection=kind == "prefix-mlp",
+                                 encoder_hidden_size=12)
+        model = get_peft_model(base, cfg)
+        for name, p in model.prompt_encoder["default"].named_parameters():
+            weights["llm.prefix." + name] = p
+    placement = {"pfeiffer": "pfeiffer", "houlsby": "houlsby", "parallel": "parallel", "mam": "parallel"}.get(kind)
+    if placement:
+        adapters = bottleneck_hooks(base, placement, 8, 4.0 if kind == "mam" else 1.0)
+        for module, a in adapters.items():
+            with torch.no_grad():
+                for p in a.parameters():
+                    p.normal_(0, 0.2)  # not the identity init: every gradient path carries signal
+            for name, p in a.named_parameters():
+                weights[module + "." + name] = p
+    lm = base.model.language_model
+    for canonical, p in (("projector.linear_1.bias", base.model.multi_modal_projector.linear_1.bias),
+                         ("llm.layers.0.input_layernorm.weight", lm.layers[0].input_layernorm.weight),
+                         ("llm.layers.1.post_attention_layernorm.weight", lm.layers[1].post_attention_layernorm.weight)):
+        p.requires_grad_(True)
+        weights[canonical] = p
+    config = json.load(open(os.path.join(base_dir, "config.json")))
+    image_token = config["image_token_index"] if "image_token_index" in config else config["image_token_id"]
+    input_ids = torch.tensor([ids])
+    labels = input_ids.clone()
+    labels[input_ids == image_token] = IGNORE
+    result = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
+                   pixel_values=ref["pixel_values.wide"].unsqueeze(0), labels=labels)
+    result.loss.backward()
+    saved = {"loss": result.loss.detach().reshape(1)}
+    for name, p in weights.items():
+        saved["w." + name] = p.detach().contiguous()
+        saved["g." + name] = p.grad.detach().contiguous()
+    save_file(saved, out)
+
+
+def peft_prefix(base_dir, adapter_dir, out):
+    from peft import PeftModel
+    from transformers import LlavaForConditionalGeneration
+    ids, ref = reference_prompt(base_dir)
+    input_ids = torch.tensor([ids])
+    with torch.no_grad():
+        base = LlavaForConditionalGeneration.from_pretrained(base_dir, torch_dtype=torch.float32, attn_implementation="eager")
+        model = PeftModel.from_pretrained(base, adapter_dir)
+        model.eval()
+        logits = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
+                       pixel_values=ref["pixel_values.wide"].unsqueeze(0)).logits[0]
+    save_file({"peft_logits": logits.contiguous()}, out)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "adamw":
@@ -283,5 +387,9 @@ if __name__ == "__main__":
         llava_make(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "full_make":
         full_make(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "injected_ref":
+        injected_ref(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "peft_prefix":
+        peft_prefix(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         sys.exit("unknown command " + cmd)

@@ -126,10 +126,13 @@ TEST(Trainer, EachStrategyChangesExactlyTheTensorsItNames) {
     int64_t changed = 0, frozen = 0;
     for (const auto& item : r.trained->named_parameters()) {
       const std::string& name = item.key();
-      const bool is_lora = name.find(".lora_") != std::string::npos;
-      EXPECT_EQ(is_lora, s.lora && is_lora) << name;
-      if (is_lora) {
+      const bool injected = name.find(".lora_") != std::string::npos || name.find("_adapter.") != std::string::npos ||
+                            name.rfind("llm.prefix.", 0) == 0;
+      if (injected) {
+        EXPECT_TRUE(s.injects()) << name;
+        EXPECT_TRUE(trains(s, name)) << name << " injected by a strategy that does not train it";
         EXPECT_TRUE(item.value().requires_grad()) << name;
+        ++changed;
         continue;
       }
       const at::Tensor* b = base_params.find(name);
@@ -143,7 +146,7 @@ TEST(Trainer, EachStrategyChangesExactlyTheTensorsItNames) {
         ++frozen;
       }
     }
-    EXPECT_GT(changed + (s.lora ? 1 : 0), 0);
+    EXPECT_GT(changed, 0);
     // train.json equals the table-derived count (`lnbench params`) and the delta holds
     // exactly the trained tensors.
     LoraSpec lora;
@@ -207,9 +210,18 @@ std::map<std::string, at::Tensor> gradients(bool checkpointing, const std::strin
   LoraSpec spec;
   spec.rank = 4;
   spec.dropout = 0.3;  // the recompute must replay the dropout masks
-  if (s.lora) inject_lora(m.model, spec);
-  for (auto& item : m.model->named_parameters())
-    item.value().set_requires_grad(trains(s, item.key()) || item.key().find(".lora_") != std::string::npos);
+  PrefixSpec prefix;
+  prefix.length = 3;
+  prefix.projection = 6;  // the recompute must reach the prefix encoder's MLP through every layer
+  AdapterSpec adapter;
+  adapter.reduction = 8;
+  inject_modules(m.model, s, spec, adapter, prefix);
+  {
+    torch::NoGradGuard ng;  // trained-looking adapters: the identity init would zero some gradients
+    for (auto& item : m.model->named_parameters())
+      if (item.key().find("adapter_up") != std::string::npos) item.value().normal_(0.0, 0.2);
+  }
+  for (auto& item : m.model->named_parameters()) item.value().set_requires_grad(trains(s, item.key()));
   m.model->train();
   m.model->llm->gradient_checkpointing = checkpointing;
   at::manual_seed(11);
@@ -243,35 +255,52 @@ TEST_P(Checkpointing, RecomputedGradientsEqualPlainOnes) {
 }
 
 // full: inputs need grad through every layer; lora: dropout inside the recompute;
-// ln-simple: the embeddings are frozen, so the first layer's input needs no grad.
-INSTANTIATE_TEST_SUITE_P(Strategies, Checkpointing, ::testing::Values("full", "lora", "ln-simple"));
+// ln-simple: the embeddings are frozen, so the first layer's input needs no grad; mam and
+// prefix+ln: the prefix encoder is shared by every recomputed layer; houlsby-style adapters
+// sit inside the recomputed block.
+INSTANTIATE_TEST_SUITE_P(Strategies, Checkpointing, ::testing::Values("full", "lora", "ln-simple", "mam", "prefix+ln",
+                                                                      "adapter", "ln-attn"));
 
-TEST(Trainer, ResumeAfterACrashEqualsAnUninterruptedRun) {
+class Resume : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Resume, AfterACrashEqualsAnUninterruptedRun) {
+  const std::string strategy = GetParam();
   const fs::path d = test::make_temp_dir("lnb-resume");
   auto edit = [](TrainOptions& o) {
     o.save_every = 2;
     o.resume = true;
+    o.prefix.length = 4;
+    o.prefix.projection = 8;  // the MLP's weights and optimizer state resume too
+    o.adapter.placement = "houlsby";
   };
-  train_tiny(d / "whole", "ln", edit);
-  TrainOptions o = test::tiny_options(d / "crashed", "ln");
+  train_tiny(d / "whole", strategy, edit);
+  TrainOptions o = test::tiny_options(d / "crashed", strategy);
   edit(o);
   Dist single(DistEnv{}, c10::Device(c10::kCPU));
   EXPECT_THROW(train(o, single, [](const StepRecord& r, int64_t) {
                  if (r.step == 5) throw std::runtime_error("simulated crash");
                }),
                std::runtime_error);
-  const model::SafetensorsFile partial(d / "crashed" / "ln" / "checkpoint" / "model.safetensors");
+  const model::SafetensorsFile partial(d / "crashed" / strategy / "checkpoint" / "model.safetensors");
   int64_t resumed_from = -1;
   const nlohmann::json j = train(o, single, [&](const StepRecord& r, int64_t) {
     if (resumed_from < 0) resumed_from = r.step;
   });
   EXPECT_EQ(resumed_from, 5);  // the checkpoint of step 4, not a restart
   EXPECT_EQ(j["loss_curve"].size(), 8u);
-  const model::SafetensorsFile a(d / "whole" / "ln" / "checkpoint" / "model.safetensors");
-  const model::SafetensorsFile b(d / "crashed" / "ln" / "checkpoint" / "model.safetensors");
+  const model::SafetensorsFile a(d / "whole" / strategy / "checkpoint" / "model.safetensors");
+  const model::SafetensorsFile b(d / "crashed" / strategy / "checkpoint" / "model.safetensors");
   ASSERT_EQ(a.names(), b.names());
   for (const std::string& n : a.names()) EXPECT_TRUE(bit_equal(a.tensor(n), b.tensor(n))) << n;
 }
+
+INSTANTIATE_TEST_SUITE_P(Strategies, Resume, ::testing::Values("ln", "mam", "adapter+ln"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n)
+                             if (c == '+' || c == '-') c = '_';
+                           return n;
+                         });
 
 TEST(Trainer, ANonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   const fs::path d = test::make_temp_dir("lnb-nan");
