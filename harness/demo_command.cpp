@@ -48,11 +48,14 @@ struct DemoSize {
   double stage2_lr;
   std::string stage2_strategy_lr;  // the paper tunes each strategy's rate; these are the demo's
   int64_t lora_rank;
+  int64_t prefix_length;  // the world's prompts are ~50 positions: 30 virtual tokens would outnumber the image's 9
 };
 
 DemoSize demo_size(const std::string& name) {
   DemoSize d{name, demo::world_preset(name), demo::base_preset(name), 300, 32, 2e-3, 2, 16, 1e-3,
-             "connector=2e-3,ln-simple=1e-2,ln=3e-3,lora=2e-3,attn-qv=2e-3,full=5e-4", 8};
+             "connector=2e-3,ln-simple=1e-2,ln=3e-3,lora=2e-3,attn-qv=2e-3,full=5e-4,adapter=2e-3,adapter+ln=2e-3,"
+             "prefix=3e-3,prefix+ln=3e-3",
+             8, 10};
   if (name == "test") {
     d.stage1_steps = 20;
     d.stage2_batch = 8;
@@ -69,9 +72,24 @@ void say(bool quiet, const std::string& text) {
   if (!quiet) std::cerr << "[demo] " << text << "\n";
 }
 
-// The strategies of the paper's comparison; `base` is the stage-1 model as it is.
+// The strategies of the paper's comparison, then Qi et al.'s two combination findings
+// (adapter vs adapter+ln, prefix vs prefix+ln); `base` is the stage-1 model as it is.
 const std::vector<std::string>& demo_strategies() {
-  static const std::vector<std::string> k = {"base", "connector", "ln-simple", "ln", "lora", "attn-qv", "full"};
+  static const std::vector<std::string> k = {"base",    "connector",  "ln-simple", "ln",       "lora",     "attn-qv",
+                                             "full",    "adapter",    "adapter+ln", "prefix", "prefix+ln"};
+  return k;
+}
+
+// Qi et al. (2022): LN + prefix beat prefix alone; LN + an FFN adapter was worse than the
+// adapter alone. Each pair: on how many headline tasks the combination scores higher.
+struct Finding {
+  const char* alone;
+  const char* combined;
+  const char* study;
+};
+const std::vector<Finding>& findings() {
+  static const std::vector<Finding> k = {{"prefix", "prefix+ln", "prefix+ln better than prefix"},
+                                         {"adapter", "adapter+ln", "adapter+ln worse than adapter"}};
   return k;
 }
 
@@ -152,8 +170,30 @@ ordered_json summarize(const fs::path& results, const std::string& run_id, bool 
     table << "\n";
     cells.push_back(cell);
   }
+  ordered_json verdicts = ordered_json::array();
+  for (const Finding& f : findings()) {
+    const reports::Row *alone = nullptr, *combined = nullptr;
+    for (const auto& r : rows) {
+      if (r.strategy == f.alone) alone = &r;
+      if (r.strategy == f.combined) combined = &r;
+    }
+    if (alone == nullptr || combined == nullptr) continue;
+    int higher = 0, compared = 0;
+    ordered_json per_task = ordered_json::object();
+    for (const auto& h : headlines()) {
+      const auto a = value(*alone, h.column), c = value(*combined, h.column);
+      if (!a || !c) continue;
+      ++compared;
+      higher += *c > *a ? 1 : 0;
+      per_task[h.task] = *c - *a;
+    }
+    verdicts.push_back({{"study", f.study}, {"alone", f.alone}, {"combined", f.combined},
+                        {"combined_higher_on", higher}, {"tasks_compared", compared}, {"difference", per_task}});
+    table << f.combined << " scores above " << f.alone << " on " << higher << "/" << compared
+          << " tasks (Qi et al. 2022: " << f.study << ")\n";
+  }
   if (!quiet) std::cout << "\n" << table.str();
-  return {{"run_id", run_id}, {"cells", cells}};
+  return {{"run_id", run_id}, {"cells", cells}, {"combination_findings", verdicts}};
 }
 
 struct DemoArgs {
@@ -262,7 +302,8 @@ int run_demo(const DemoArgs& a) {
         {"epochs", d.stage2_epochs},
         {"batch_size", d.stage2_batch},
         {"lora_rank", d.lora_rank},
-        {"lora_alpha", 2.0 * static_cast<double>(d.lora_rank)}}},
+        {"lora_alpha", 2.0 * static_cast<double>(d.lora_rank)},
+        {"prefix_length", d.prefix_length}}},
       {"eval", {{"batch_size", 16}, {"feature_cache", (out / "cache" / "features").string()}, {"batch_check", 2}}}};
   const ordered_json config = resolve_run_config(file, {}, "lnbench demo", out);
   common::write_file_atomic(out / "demo-run.json", config.dump(2) + "\n");

@@ -54,6 +54,7 @@ void register_run(CLI::App& app, int& exit_code) {
         if (!val.empty()) sets.push_back(k + "=" + val);
       sets.insert(sets.end(), a.sets.begin(), a.sets.end());
       const ordered_json cfg = load_run_config(a.config, sets);
+      check_strategies(cfg);
       if (a.print_config) {
         std::cout << cfg.dump(2) << "\n";
         exit_code = kExitOk;

@@ -88,7 +88,7 @@ const std::vector<OptionSpec>& run_options() {
           "Most MiB of shared-prefix keys/values alive at once; a plan above it shares less (answers stay exact)", false, {}, 1),
       opt("eval.vision_batch", K::kInt, 8, "Images through the vision tower together", false, {}, 1),
       opt("eval.fold_lora", K::kBool, true,
-          "Fold a LoRA delta into the weights while evaluating (no adapter GEMMs; the base is restored bit-exactly after)"),
+          "Fold a LoRA delta into the weights (and a prefix's reparameterisation MLP into its output) while evaluating (no adapter GEMMs; the base is restored bit-exactly after)"),
       opt("eval.cuda_graphs", K::kString, "auto", "Replay the decode step as a CUDA graph (auto = on for CUDA)", false,
           {"auto", "on", "off"}),
   };

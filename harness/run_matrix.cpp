@@ -6,6 +6,7 @@
 
 #include "model/fingerprint.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -24,6 +25,7 @@
 #include "harness/run_config.h"
 #include "model/loader.h"
 #include "model/runtime_info.h"
+#include "training/accounting.h"
 #include "training/checkpoint.h"
 #include "training/memory.h"
 #include "training/trainer.h"
@@ -398,7 +400,7 @@ class MatrixRun {
 
 }  // namespace
 
-int run_matrix(const ordered_json& cfg, bool quiet, bool verbose) {
+void check_strategies(const ordered_json& cfg) {
   if (cfg.contains("checkpoints"))  // run_config.h checks the rest; the strategy registry lives here
     for (const auto& [cname, c] : cfg["checkpoints"].items()) {
       (void)c;
@@ -407,6 +409,42 @@ int run_matrix(const ordered_json& cfg, bool quiet, bool verbose) {
           throw ConfigError("'checkpoints." + cname + "': expected a name that is not a strategy's (it becomes the "
                             "checkpoint's strategy column), found '" + cname + "', a built-in strategy");
     }
+  // Every strategy resolves (a combination naming a part twice does not) and its adapter and
+  // prefix specs fit every model, before anything trains: a bad option is exit 2, not a
+  // failed cell per model.
+  for (const auto& sj : cfg["strategies"]) {
+    const std::string name = sj.get<std::string>();
+    if (name == "base" || (cfg.contains("checkpoints") && cfg["checkpoints"].contains(name))) continue;
+    const training::Strategy* s = nullptr;
+    try {
+      s = &training::find_strategy(name);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError("'strategies': " + std::string(e.what()));
+    }
+    if (!s->adapter && !s->prefix) continue;
+    for (const auto& [mname, mcfg] : cfg["models"].items()) {
+      const training::TrainOptions o = train_options(cfg, mcfg, name);
+      model::LlavaConfig mc;
+      try {
+        mc = model::load_config(o.model_dir);
+      } catch (const std::exception&) {
+        continue;  // the model's own cell reports an unreadable config
+      }
+      try {
+        training::check_specs(mc, *s, o.adapter, o.prefix);
+      } catch (const std::invalid_argument& e) {
+        std::string msg = e.what();  // "--adapter-reduction: ..." -> "'train.adapter_reduction' (model M): ..."
+        const size_t colon = msg.find(':');
+        std::string key = msg.substr(2, colon - 2);
+        std::replace(key.begin(), key.end(), '-', '_');
+        throw ConfigError("'train." + key + "' (strategy " + name + ", model " + mname + "):" + msg.substr(colon + 1));
+      }
+    }
+  }
+}
+
+int run_matrix(const ordered_json& cfg, bool quiet, bool verbose) {
+  check_strategies(cfg);
   training::install_counting_cpu_allocator();
   return MatrixRun(cfg, quiet, verbose).execute();
 }

@@ -15,6 +15,11 @@ namespace lnb::harness {
 
 int run_matrix(const nlohmann::ordered_json& config, bool quiet, bool verbose);
 
+// ConfigError (exit 2) unless every strategy resolves (a combination naming a part twice
+// does not) and its adapter and prefix options fit every model whose config reads.
+// run_matrix calls it first; `run --print-config` too.
+void check_strategies(const nlohmann::ordered_json& config);
+
 // What `run` and `eval` share: a task loaded from its resolved tasks.NAME section, and the
 // evaluator settings from the resolved config and one resolved models.NAME section.
 std::unique_ptr<tasks::Task> load_task(const std::string& name, const nlohmann::ordered_json& task_config);

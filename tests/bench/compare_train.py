@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Head-to-head training step: lnbench train against transformers + PEFT (LoraConfig,
-LNTuningConfig; plain transformers for full finetuning) on the same weights, data and
-batch, CPU, one run.
+LNTuningConfig, PrefixTuningConfig; plain transformers for full finetuning and BitFit;
+bottleneck adapters hooked onto transformers' LLaMA sublayers as train_oracle.py's
+reference does, since PEFT has no bottleneck adapter) on the same weights, data and batch,
+CPU, one run. Prefix strategies: 30 virtual tokens; adapters: reduction 16.
 
 Model: the hf_oracle tiny llava-hf family at 224 px (256 image tokens) scaled to
 --hidden/--layers with a --vocab row embedding, random weights. Data: 24 vicuna_v1
@@ -32,7 +34,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "model"))
 sys.path.insert(0, os.path.join(HERE, "..", "training"))
 
-STRATEGIES = ["ln-simple", "ln", "lora", "full"]
+STRATEGIES = ["ln-simple", "ln", "lora", "full", "bitfit", "adapter", "adapter+ln", "prefix", "prefix+ln", "mam"]
+BASE_TO_SAVE = ["multi_modal_projector", "embed_tokens", "lm_head"]
+NORMS = ["input_layernorm", "post_attention_layernorm", "language_model.norm"]
 STEPS, BATCH = 6, 4
 
 
@@ -80,7 +84,7 @@ def peft_worker(d, strategy, plugin, threads):
     import train_oracle
     import hf_oracle
     from PIL import Image
-    from peft import LNTuningConfig, LoraConfig, get_peft_model
+    from peft import LNTuningConfig, LoraConfig, PrefixTuningConfig, get_peft_model
     from transformers import LlavaForConditionalGeneration, get_cosine_schedule_with_warmup
     mdir = os.path.join(d, "model")
     cfg = json.load(open(os.path.join(mdir, "config.json")))
@@ -104,6 +108,27 @@ def peft_worker(d, strategy, plugin, threads):
         if strategy == "ln":
             targets += ["multi_modal_projector", "embed_tokens", "lm_head"]
         model = get_peft_model(model, LNTuningConfig(target_modules=targets, task_type="CAUSAL_LM"))
+    elif strategy in ("prefix", "prefix+ln", "mam"):
+        to_save = BASE_TO_SAVE + (NORMS if strategy == "prefix+ln" else [])
+        base = model
+        model = get_peft_model(model, PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=30,
+                                                         modules_to_save=to_save))
+        if strategy == "mam":
+            hooked = train_oracle.bottleneck_hooks(base, "parallel", cfg["text_config"]["hidden_size"] // 16, 4.0)
+            for i, a in enumerate(hooked.values()):
+                model.add_module(f"mam_adapter_{i}", a)
+    elif strategy in ("adapter", "adapter+ln"):
+        hooked = train_oracle.bottleneck_hooks(model, "pfeiffer", cfg["text_config"]["hidden_size"] // 16, 1.0)
+        for i, a in enumerate(hooked.values()):
+            model.add_module(f"bottleneck_{i}", a)
+        for n, p in model.named_parameters():
+            on = "bottleneck_" in n or any(k in n for k in ("multi_modal_projector", "embed_tokens", "lm_head"))
+            if strategy == "adapter+ln":
+                on = on or ("layernorm" in n and "vision_tower" not in n) or n.endswith("language_model.norm.weight")
+            p.requires_grad_(on)
+    elif strategy == "bitfit":  # every bias: on LLaVA the connector's only
+        for n, p in model.named_parameters():
+            p.requires_grad_(n.endswith(".bias") and "vision_tower" not in n)
     else:  # full: plain transformers, the LLM and the projector train
         for n, p in model.named_parameters():
             p.requires_grad_("vision_tower" not in n)
@@ -172,7 +197,8 @@ def main():
         subprocess.run([args.lnbench, "train", "--model", mdir, "--data", os.path.join(d, "data.json"), "--images",
                         os.path.join(d, "images"), "--out", out, "--strategy", s, "--batch-size", str(BATCH),
                         "--max-steps", str(STEPS), "--lr", "1e-4", "--lora-rank", "64", "--lora-alpha", "16",
-                        "--lora-dropout", "0.05", "--no-peft", "--quiet", "--no-resume"],
+                        "--lora-dropout", "0.05", "--prefix-length", "30", "--adapter-reduction", "16", "--no-peft",
+                        "--quiet", "--no-resume"],
                        check=True, env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
         lnb = json.load(open(os.path.join(out, "train.json")))
         steps = [r["seconds"] for r in lnb["loss_curve"]]

@@ -25,7 +25,8 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kStrategies = {"base", "connector", "ln-simple", "ln", "lora", "attn-qv", "full"};
+const std::vector<std::string> kStrategies = {"base", "connector", "ln-simple", "ln", "lora", "attn-qv", "full",
+                                              "adapter", "adapter+ln", "prefix", "prefix+ln"};
 const std::vector<std::string> kTasks = {"mme", "vqav2", "coco", "flickr30k", "pope"};
 
 std::string read_file(const fs::path& p) {
@@ -109,6 +110,14 @@ void EveryCellAndTaskIsPresentWithItsScoresParamsAndMemory() {
   EXPECT_LT(trainable("ln"), trainable("lora"));
   EXPECT_LT(trainable("ln-simple"), trainable("ln"));
   EXPECT_LT(trainable("lora"), trainable("full"));
+  // The combinations add exactly ln-simple's norms to what they combine.
+  EXPECT_EQ(trainable("prefix+ln") - trainable("prefix"), trainable("ln-simple"));
+  EXPECT_EQ(trainable("adapter+ln") - trainable("adapter"), trainable("ln-simple"));
+  ASSERT_EQ(demo["combination_findings"].size(), 2u);
+  for (const json& f : demo["combination_findings"]) {
+    EXPECT_EQ(f["tasks_compared"], 5) << f.dump();
+    EXPECT_EQ(f["difference"].size(), 5u) << f.dump();
+  }
   // The stdout table is the same data.
   const std::string table = read_file(dir_->string() + "/a.stdout");
   for (const auto& s : kStrategies) EXPECT_NE(table.find("\n" + s + " "), std::string::npos) << s;

@@ -447,6 +447,30 @@ std::vector<Case> cases() {
   c.push_back({"strategy_name_path", "paths", true, [](const fs::path& d) {
                  return run_config(d, [](json& j) { j["strategies"] = {"../ln"}; });
                }, 2, {"strategies", "../ln"}});
+  // Strategies and their injection options: refused before anything trains.
+  c.push_back({"strategy_combination_twice", "config", true, [](const fs::path& d) {
+                 return run_config(d, [](json& j) { j["strategies"] = {"base", "ln+prefix+ln"}; });
+               }, 2, {"strategies", "names 'ln' twice"}});
+  c.push_back({"adapter_reduction_does_not_divide", "config", true, [](const fs::path& d) {
+                 copy_model(d);
+                 return run_config(d, [](json& j) {
+                   j["strategies"] = {"adapter+ln"};
+                   j["train"] = {{"adapter_reduction", 48}};
+                 });
+               }, 2, {"train.adapter_reduction", "divides the hidden size", "got 48"}});
+  c.push_back({"prefix_longer_than_the_context", "config", true, [](const fs::path& d) {
+                 copy_model(d);
+                 return run_config(d, [](json& j) {
+                   j["strategies"] = {"mam"};
+                   j["train"] = {{"prefix_length", 100000}};
+                 });
+               }, 2, {"train.prefix_length", "virtual tokens", "got 100000"}});
+  c.push_back({"train_adapter_placement_unknown", "config", true, [](const fs::path& d) {
+                 const fs::path m = copy_model(d);
+                 write(d / "train.json", "[]");
+                 return "train --model " + m.string() +
+                        " --data train.json --images . --strategy adapter --adapter-placement middle --out out --quiet";
+               }, 2, {"--adapter-placement", "middle"}});
   // One POPE image replaced by a symlink to a file outside the data root.
   auto symlinked_image = [](const fs::path& d) {
     const fs::path data = copy_tasks(d);
