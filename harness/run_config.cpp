@@ -39,7 +39,7 @@ const std::vector<OptionSpec>& run_options() {
       opt("models.*.vision_tower", K::kPath, "", "CLIP folder for original LLaVA"),
       opt("models.*.template", K::kString, "vicuna_v1", "Chat template", false, {"vicuna_v1", "llava_llama_2", "plain"}),
       opt("checkpoints.*.path", K::kPath, nullptr,
-          "A checkpoint trained elsewhere, evaluated as the strategy NAME: a PEFT adapter folder (LoRA, LN_TUNING), "
+          "A checkpoint trained elsewhere, evaluated as the strategy NAME: a PEFT adapter folder (LoRA, LN_TUNING, PREFIX_TUNING), "
           "a LLaVA LoRA folder (adapter_model.* + non_lora_trainables.bin), a full fine-tuned HF checkpoint, or an "
           "lnbench checkpoint", true),
       opt("checkpoints.*.model", K::kString, "", "The models entry it applies to ('' = every model)"),

@@ -160,6 +160,22 @@ std::string peft_key(const std::string& canonical, bool has_vision) {
   return "base_model.model." + hf_path(canonical, has_vision);
 }
 
+namespace {
+
+// The modules_to_save entry (PEFT matches it as a suffix of the module path) that holds a
+// trained base tensor; std::invalid_argument for one no entry names alone.
+std::string modules_to_save_name(const std::string& name, bool vision, const char* adapter) {
+  if (starts_with(name, "projector.")) return "multi_modal_projector";
+  if (name == "llm.embed_tokens.weight") return "embed_tokens";
+  if (name == "lm_head.weight") return "lm_head";
+  if (name == "llm.norm.weight") return vision ? "language_model.norm" : "model.norm";  // "norm" alone: CLIP's pre_layrnorm too
+  if (ends_with(name, ".input_layernorm.weight")) return "input_layernorm";
+  if (ends_with(name, ".post_attention_layernorm.weight")) return "post_attention_layernorm";
+  throw std::invalid_argument(std::string("PEFT ") + adapter + " adapter: tensor '" + name + "' has no modules_to_save form");
+}
+
+}  // namespace
+
 PeftForm peft_form(const Strategy& s) {
   const bool plain = !s.all_llm && !s.biases && s.block_linears.empty();
   if (plain && s.lora && !s.adapter && !s.prefix && !s.any_norm()) return PeftForm::kLora;
@@ -181,10 +197,7 @@ void write_peft_adapter(const fs::path& dir, model::LlavaModel& m, const Strateg
     for (const auto& [name, t] : trained) {
       tensors.emplace_back(peft_key(name, vision), t);
       if (name.find(".lora_") != std::string::npos) continue;
-      if (starts_with(name, "projector.")) to_save.insert("multi_modal_projector");
-      else if (name == "llm.embed_tokens.weight") to_save.insert("embed_tokens");
-      else if (name == "lm_head.weight") to_save.insert("lm_head");
-      else throw std::invalid_argument("PEFT LoRA adapter: tensor '" + name + "' has no modules_to_save form");
+      to_save.insert(modules_to_save_name(name, vision, "LoRA"));
     }
     std::string targets;
     for (const std::string& t : lora->targets) targets += (targets.empty() ? "" : "|") + t;
@@ -203,13 +216,7 @@ void write_peft_adapter(const fs::path& dir, model::LlavaModel& m, const Strateg
     std::set<std::string> to_save;
     for (const auto& [name, t] : trained) {
       if (starts_with(name, "llm.prefix.")) continue;
-      if (starts_with(name, "projector.")) to_save.insert("multi_modal_projector");
-      else if (name == "llm.embed_tokens.weight") to_save.insert("embed_tokens");
-      else if (name == "lm_head.weight") to_save.insert("lm_head");
-      else if (name == "llm.norm.weight") to_save.insert(vision ? "language_model.norm" : "model.norm");  // "norm" alone also matches CLIP's pre_layrnorm
-      else if (ends_with(name, ".input_layernorm.weight")) to_save.insert("input_layernorm");
-      else if (ends_with(name, ".post_attention_layernorm.weight")) to_save.insert("post_attention_layernorm");
-      else throw std::invalid_argument("PEFT prefix adapter: tensor '" + name + "' has no modules_to_save form");
+      to_save.insert(modules_to_save_name(name, vision, "prefix"));
       tensors.emplace_back("base_model." + hf_path(name, vision), t);
     }
     at::Tensor prompt;

@@ -45,7 +45,7 @@ std::vector<std::pair<std::string, at::Tensor>> trained_tensors(model::LlavaMode
 
 // Writes folder/model.safetensors + folder/meta.json (atomically: a temporary folder
 // renamed over `folder`); with `peft` also folder/peft/.
-// The PEFT twin (folder/peft): LORA for lora, LN_TUNING for ln and ln-simple,
+// The PEFT twin (folder/peft): LORA for lora, LN_TUNING for the ln family,
 // PREFIX_TUNING for prefix and prefix+ln (the KV prefix as PEFT's folded
 // `prompt_embeddings`, the trained base tensors as modules_to_save).
 void save_checkpoint(const std::filesystem::path& folder, model::LlavaModel& m, const nlohmann::json& meta,
@@ -88,7 +88,9 @@ nlohmann::json apply_delta(model::LoadedModel& m, const std::filesystem::path& c
 
 // A PEFT adapter folder (no meta.json), as PEFT's save_pretrained writes it: LORA (r,
 // lora_alpha, rank_pattern and alpha_pattern with PEFT's first-match rule, use_rslora,
-// modules_to_save; each adapted module injected at its own rank) or LN_TUNING; with
+// modules_to_save; each adapted module injected at its own rank), LN_TUNING or
+// PREFIX_TUNING (prompt_embeddings as the KV prefix, modules_to_save; its num_layers,
+// token_dim and num_attention_heads must be the model's); with
 // non_lora_trainables.bin, a LLaVA LoRA release (its tensors renamed as LLaVA's
 // builder.py does, its config.json's projector checked against the base). Every tensor is
 // checked against the model by name and shape. ModelLoadError names the file and the key

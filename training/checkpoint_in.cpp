@@ -181,7 +181,9 @@ nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir, co
   };
   if (!cfg.is_object()) throw bad("", "a PEFT adapter config (a JSON object)", cfg);
   const nlohmann::json type = cfg.value("peft_type", nlohmann::json());
-  if (type != "LORA" && type != "LN_TUNING") throw bad("peft_type", "\"LORA\" or \"LN_TUNING\" (the PEFT types lnbench reads)", type);
+  if (type != "LORA" && type != "LN_TUNING" && type != "PREFIX_TUNING")
+    throw bad("peft_type", "\"LORA\", \"LN_TUNING\" or \"PREFIX_TUNING\" (the PEFT types lnbench reads)", type);
+  const bool prompt_learning = type == "PREFIX_TUNING";
   const bool llava = fs::exists(dir / "non_lora_trainables.bin");
   fs::path weights = dir / "adapter_model.safetensors";
   if (!fs::is_regular_file(weights)) weights = dir / "adapter_model.bin";  // PEFT < 0.6 and LLaVA's releases
@@ -272,6 +274,32 @@ nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir, co
     meta["lora"] = {{"rank", r}, {"alpha", alpha}, {"use_rslora", rslora}, {"targets", targets}, {"modules", modules.size()}};
     if (!ranks.empty()) meta["lora"]["patterned"] = ranks;
   }
+  if (prompt_learning) {
+    // PEFT's PrefixEncoder in inference form: prompt_embeddings (P, L * 2 * Hkv * Dh), every
+    // layer's keys and values in PEFT's split (model/layers.h PrefixEncoder).
+    const model::LlamaConfig& tc = m.config.text;
+    auto need_int = [&](const char* field, int64_t want) {
+      const nlohmann::json v = cfg.value(field, nlohmann::json());
+      if (!v.is_number_integer() || v.get<int64_t>() != want) throw bad(field, std::to_string(want) + " (this model's)", v);
+    };
+    need_int("num_layers", tc.n_layers);
+    need_int("token_dim", tc.n_kv_heads * tc.head_dim());
+    need_int("num_attention_heads", tc.n_kv_heads);
+    if (cfg.contains("num_transformer_submodules")) need_int("num_transformer_submodules", 1);
+    const nlohmann::json p = cfg.value("num_virtual_tokens", nlohmann::json());
+    if (!p.is_number_integer() || p.get<int64_t>() < 1 || p.get<int64_t>() >= tc.max_position_embeddings)
+      throw bad("num_virtual_tokens", "1 to " + std::to_string(tc.max_position_embeddings - 1), p);
+    const int64_t P = p.get<int64_t>(), width = tc.n_layers * 2 * tc.n_kv_heads * tc.head_dim();
+    const auto it = std::find_if(tensors.begin(), tensors.end(), [](const auto& kt) { return kt.first == "prompt_embeddings"; });
+    if (it == tensors.end())
+      throw model::ModelLoadError(weights.string() + ": expected tensor 'prompt_embeddings' (PEFT's saved prefix), found none");
+    if (it->second.sizes() != at::IntArrayRef({P, width}))
+      throw model::ModelLoadError(weights.string() + ": tensor 'prompt_embeddings': expected shape [" + std::to_string(P) +
+                                  ", " + std::to_string(width) + "] (num_virtual_tokens x num_layers * 2 * token_dim)");
+    m.model->llm->add_prefix(P, 0);
+    lora_keys.insert("prompt_embeddings");
+    meta["prefix"] = {{"length", P}, {"projection", 0}};
+  }
   auto params = m.model->named_parameters();
   model::ApplyCount count;
   auto put = [&](const fs::path& file, const std::string& key, const std::optional<std::string>& plain, const at::Tensor& t) {
@@ -282,7 +310,15 @@ nlohmann::json apply_peft_adapter(model::LoadedModel& m, const fs::path& dir, co
                                   (file == weights ? "base_model.model.<a module of the base model>" : "a module of LLaVA") + ")");
     model::write_parameter(p, file.string(), key, t, lora_keys.count(key) ? lora_write : write, count);
   };
-  for (const auto& [key, t] : tensors) put(weights, key, peft_to_checkpoint_key(key), t);
+  for (const auto& [key, t] : tensors) {
+    if (!prompt_learning) {
+      put(weights, key, peft_to_checkpoint_key(key), t);
+    } else if (key == "prompt_embeddings") {
+      put(weights, key, std::string("llm.prefix.embedding.weight"), t);
+    } else {  // prompt learning wraps no tuner: "base_model." + the module path
+      put(weights, key, starts_with(key, "base_model.") ? std::optional<std::string>(key.substr(11)) : std::nullopt, t);
+    }
+  }
   for (const auto& [key, t] : extra) put(dir / "non_lora_trainables.bin", key, key, t);
   meta["tensors"] = count.tensors;
   meta["trainable_params"] = count.elements;  // what the adapter holds

@@ -9,7 +9,7 @@
 # OUT_DIR/summary.tsv (strategy, trainable, peak allocated MiB, optimizer MiB, step s).
 set -uo pipefail
 LNB=$1 MODEL=$2 OUT=$3 DEVICE=${4:-cuda} DTYPE=${5:-bf16} MAXLEN=${6:-1024} STEPS=${7:-3}
-STRATEGIES=${STRATEGIES:-"ln-simple ln connector attn-qv attn-mlp lora full"}
+STRATEGIES=${STRATEGIES:-"ln-simple ln connector attn-qv attn-mlp lora full bitfit ln-attn adapter adapter+ln prefix prefix+ln mam"}
 mkdir -p "$OUT/data"
 python3 - "$OUT/data" <<'PY'
 import json, sys, zlib, struct

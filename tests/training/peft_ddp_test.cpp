@@ -99,7 +99,7 @@ TEST_P(PeftIn, APeftMadeAdapterGivesPeftsLogits) {
   const at::Tensor ours = prompt_logits(m);
   EXPECT_GT((ours - base_ref.tensor("logits")).abs().max().item<double>(), 1e-3);  // the adapter changed the model
   EXPECT_LE((ours - ref.tensor("peft_logits")).abs().max().item<double>(), 1e-5);
-  if (kind != "lora") {  // PEFT's count includes modules_to_save's copies beside the originals
+  if (kind != "lora" && kind != "prefix") {  // PEFT's count includes modules_to_save's copies beside the originals
     EXPECT_EQ(meta["trainable_params"].get<int64_t>(), ref.tensor("peft_trainable").item<int64_t>());
   }
 
@@ -115,7 +115,7 @@ TEST_P(PeftIn, APeftMadeAdapterGivesPeftsLogits) {
   EXPECT_TRUE(at::equal(prompt_logits(swapped), before));
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, PeftIn, ::testing::Values("lora", "rslora", "patterns", "ln"));
+INSTANTIATE_TEST_SUITE_P(Kinds, PeftIn, ::testing::Values("lora", "rslora", "patterns", "ln", "prefix"));
 
 // The injected modules against their reference implementations (train_oracle.py
 // injected_ref: PEFT's PrefixTuning, bottleneck adapters hooked onto transformers' LLaMA
@@ -244,6 +244,9 @@ TEST_P(PrefixPeft, PeftLoadsThePrefixWithLnbenchsLogits) {
             "");
   const model::SafetensorsFile ref(d / "peft.safetensors");
   EXPECT_GT((ours - before).abs().max().item<double>(), 1e-3) << "the prefix changed the model";
+  model::LoadedModel twin = model::load_model(test::tiny_model());
+  EXPECT_EQ(apply_delta(twin, ckpt / "peft")["prefix"]["length"], 4);  // lnbench reads its own PEFT twin back
+  EXPECT_LE((prompt_logits(twin) - ours).abs().max().item<double>(), 1e-5);
   EXPECT_LE((ours - ref.tensor("peft_logits")).abs().max().item<double>(), 1e-4);
 }
 

@@ -14,7 +14,7 @@
       the merged folder loaded alone: prompt logits of BASE_DIR/ref.safetensors' prompt
       and image, and PEFT's trainable-parameter count of the adapter (is_trainable=True).
   train_oracle.py peft_make KIND BASE_DIR ADAPTER_DIR OUT.safetensors
-      an adapter PEFT makes and saves itself (KIND lora | rslora | patterns | ln), its
+      an adapter PEFT makes and saves itself (KIND lora | rslora | patterns | ln | prefix), its
       logits on the reference prompt and its trainable count.
   train_oracle.py llava_make BASE_DIR OUT_DIR OUT.safetensors
       a LoRA run saved as LLaVA's train.py saves one (save_llava_lora below transcribes
@@ -174,7 +174,7 @@ def peft_logits(base_dir, adapter_dir, merged_dir, out):
 def peft_make(kind, base_dir, adapter_dir, out):
     """An adapter made and saved by PEFT itself, with non-trivial weights, and the logits
     PEFT computes with it on the reference prompt (lnbench must read it and agree)."""
-    from peft import LNTuningConfig, LoraConfig, get_peft_model
+    from peft import LNTuningConfig, LoraConfig, PrefixTuningConfig, get_peft_model
     from transformers import LlavaForConditionalGeneration
     torch.manual_seed(7)
     ids, ref = reference_prompt(base_dir)
@@ -190,6 +190,8 @@ def peft_make(kind, base_dir, adapter_dir, out):
                          init_lora_weights=False,
                          rank_pattern={"layers.0.self_attn.q_proj": 3, "q_proj": 2, "layers\\.1\\..*v_proj": 6},
                          alpha_pattern={"down_proj": 3.0, "language_model.layers.0.self_attn.v_proj": 20.0})
+    elif kind == "prefix":
+        cfg = PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4, modules_to_save=["multi_modal_projector"])
     else:
         cfg = LNTuningConfig(target_modules=["input_layernorm", "post_attention_layernorm", "norm"])
     model = get_peft_model(base, cfg)
@@ -200,7 +202,9 @@ def peft_make(kind, base_dir, adapter_dir, out):
     model.eval()
     trainable, _ = model.get_nb_trainable_parameters()
     with torch.no_grad():
-        logits = model(input_ids=torch.tensor([ids]), pixel_values=ref["pixel_values.wide"].unsqueeze(0)).logits[0]
+        input_ids = torch.tensor([ids])
+        logits = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
+                       pixel_values=ref["pixel_values.wide"].unsqueeze(0)).logits[0]
     model.save_pretrained(adapter_dir)
     save_file({"peft_logits": logits.contiguous(), "peft_trainable": torch.tensor([trainable], dtype=torch.int64)}, out)
 
