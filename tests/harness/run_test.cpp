@@ -154,18 +154,27 @@ TEST(Run, MatrixWritesTheStoreReusesCheckpointsAndSwapsDeltasExactly) {
 TEST(Run, AFailingCellIsRecordedAndTheOthersFinish) {
   const FixtureCopy bench;
   const fs::path d = temp_dir("lnb_run_fail");
-  const fs::path cfg = write_config(d, bench.root(), {"base", "bogus"},
-                                    {{"tasks", {{"vqav2", {{"data", (d / "missing").string()}}}}}});
+  // An unknown strategy is a config error: refused before anything trains or evaluates.
+  const fs::path bad = write_config(d, bench.root(), {"base", "bogus"});
+  const Result refused = run_lnbench("run " + bad.string() + " --quiet");
+  EXPECT_EQ(refused.code, 2) << refused.out;
+  EXPECT_NE(refused.out.find("'strategies': unknown strategy 'bogus'"), std::string::npos) << refused.out;
+  EXPECT_FALSE(fs::exists(d / "results" / "night" / "run.json"));
+  // A cell that fails while it runs (its training data is malformed) fails alone.
+  std::ofstream(d / "broken.json") << R"([{"id": "x", "conversations": 7}])";
+  const fs::path cfg = write_config(d, bench.root(), {"base", "ln"},
+                                    {{"tasks", {{"vqav2", {{"data", (d / "missing").string()}}}}},
+                                     {"train", {{"data", (d / "broken.json").string()}}}});
   const Result r = run_lnbench("run " + cfg.string() + " --quiet");
   EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_NE(r.out.find("bogus"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("broken.json"), std::string::npos) << r.out;
   const fs::path run = d / "results" / "night";
   const json rj = read_json(run / "run.json");
   EXPECT_EQ(rj["status"], "failed");
   std::map<std::string, json> cells;
   for (const json& c : rj["cells"]) cells[c["strategy"]] = c;
-  EXPECT_EQ(cells.at("bogus")["status"], "failed");
-  EXPECT_NE(cells.at("bogus")["error"].get<std::string>().find("bogus"), std::string::npos);
+  EXPECT_EQ(cells.at("ln")["status"], "failed");
+  EXPECT_NE(cells.at("ln")["error"].get<std::string>().find("broken.json"), std::string::npos) << cells.at("ln");
   EXPECT_EQ(cells.at("base")["tasks"]["pope"], "ok");
   EXPECT_TRUE(cells.at("base")["tasks"]["vqav2"].contains("error"));
   EXPECT_TRUE(fs::exists(run / "tiny" / "base" / "pope" / "metrics.json"));
