@@ -204,13 +204,13 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const DecoderInputs
                             : step_mask(at::ones({B, T}, embeds.options().dtype(at::kBool)), 0, T);
   const Rotary rotary = rotary_in != nullptr ? *rotary_in : rotary_tables(in.positions, config.head_dim(), config.rope_theta);
   at::Tensor h = embeds;
-  const std::vector<PrefixKv> pkv = prefix_kvs();
+  const bool recompute = gradient_checkpointing && cache == nullptr && is_training() && at::GradMode::is_enabled();
+  const std::vector<PrefixKv> pkv = recompute ? std::vector<PrefixKv>{} : prefix_kvs();  // recomputed blocks derive their own
   for (size_t l = 0; l < layer_ptrs_.size(); ++l) {
     at::Tensor* kc = cache != nullptr ? &cache->k[l] : nullptr;
     at::Tensor* vc = cache != nullptr ? &cache->v[l] : nullptr;
     LlamaDecoderLayerImpl* layer = layer_ptrs_[l];
-    const PrefixKv* p = pkv.empty() ? nullptr : &pkv[l];
-    if (gradient_checkpointing && cache == nullptr && is_training() && at::GradMode::is_enabled()) {
+    if (recompute) {
       std::vector<at::Tensor> trainable;
       for (const at::Tensor& t : layer->parameters())
         if (t.requires_grad()) trainable.push_back(t);
@@ -222,13 +222,16 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const DecoderInputs
         h = recompute_in_backward(
             [this, l, layer, rotary, mask](const at::Tensor& x) {
               if (!has_prefix()) return layer->forward(x, rotary, mask, nullptr, nullptr, 0);
-              const PrefixKv mine = prefix_kvs()[l];
+              const PrefixKv mine = prefix_kvs(static_cast<int64_t>(l))[0];
               return layer->forward(x, rotary, mask, nullptr, nullptr, 0, &mine);
             },
             h, trainable);
         continue;
       }
     }
+    PrefixKv own;  // a frozen layer on the recompute path runs plainly, with its own prefix
+    if (has_prefix() && pkv.empty()) own = prefix_kvs(static_cast<int64_t>(l))[0];
+    const PrefixKv* p = !has_prefix() ? nullptr : pkv.empty() ? &own : &pkv[l];
     h = layer->forward(h, rotary, mask, kc, vc, start, p);
   }
   if (cache != nullptr) cache->length = start + T;
@@ -261,7 +264,7 @@ void LlamaModelImpl::remove_prefix() {
   prefix = PrefixEncoder{nullptr};
 }
 
-std::vector<PrefixKv> LlamaModelImpl::prefix_kvs() {
+std::vector<PrefixKv> LlamaModelImpl::prefix_kvs(int64_t only_layer) {
   std::vector<PrefixKv> out;
   if (!has_prefix()) return out;
   const int64_t P = prefix->length, L = config.n_layers, Hkv = config.n_kv_heads, Dh = config.head_dim();
@@ -269,7 +272,8 @@ std::vector<PrefixKv> LlamaModelImpl::prefix_kvs() {
   const at::Tensor kv = e.view({P, L, 2, Hkv, Dh}).permute({1, 2, 3, 0, 4});    // (L, 2, Hkv, P, Dh): PEFT's split
   const at::Tensor pos = at::full({1, P}, -P, e.options().dtype(at::kLong));
   const Rotary rot = rotary_tables(pos, Dh, config.rope_theta);
-  for (int64_t l = 0; l < L; ++l) out.push_back({apply_rotary(kv[l][0].unsqueeze(0), rot), kv[l][1].unsqueeze(0)});
+  for (int64_t l = only_layer >= 0 ? only_layer : 0; l < (only_layer >= 0 ? only_layer + 1 : L); ++l)
+    out.push_back({apply_rotary(kv[l][0].unsqueeze(0), rot), kv[l][1].unsqueeze(0)});
   return out;
 }
 

@@ -129,8 +129,9 @@ class LlamaModelImpl : public torch::nn::Module {
   // Every layer's prefix keys and values from the encoder: keys rotary-encoded at
   // position -P, so a query at position t scores them exactly as PEFT's query at P + t
   // scores its unrotated past keys (RoPE is relative; the real tokens keep 0-based
-  // positions). Empty without a prefix.
-  std::vector<PrefixKv> prefix_kvs();
+  // positions). Empty without a prefix; `only_layer` >= 0: that layer's alone (the
+  // recomputed block of one layer needs no other's).
+  std::vector<PrefixKv> prefix_kvs(int64_t only_layer = -1);
   LlamaConfig config;
   // Training only (is_training(), grad mode on, no cache): each decoder layer keeps just
   // its input and recomputes its activations in backward (model/recompute.h).

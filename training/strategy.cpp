@@ -111,8 +111,9 @@ std::vector<Strategy> make_builtins() {
   mam.adapter_placement = "parallel";
   mam.adapter_scaling = 4.0;
   v.push_back(mam);
-  v.push_back(combine({&v[10], &v[4]}, "adapter+ln"));
-  v.push_back(combine({&v[11], &v[4]}, "prefix+ln"));
+  const Strategy ln_part = ln, adapter_part = adapter, prefix_part = prefix;  // v reallocates as it grows
+  v.push_back(combine({&adapter_part, &ln_part}, "adapter+ln"));
+  v.push_back(combine({&prefix_part, &ln_part}, "prefix+ln"));
   return v;
 }
 

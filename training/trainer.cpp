@@ -557,8 +557,9 @@ nlohmann::json TrainOptions::to_json() const {
   // content-addressed checkpoints and resume keys) stay as they were.
   try {
     const Strategy& s = find_strategy(strategy);
-    if (s.adapter) j["adapter"] = injection_meta(s, lora, adapter, prefix)["adapter"];
-    if (s.prefix) j["prefix"] = injection_meta(s, lora, adapter, prefix)["prefix"];
+    const nlohmann::json specs = injection_meta(s, lora, adapter, prefix);
+    for (const char* k : {"adapter", "prefix"})
+      if (specs.contains(k)) j[k] = specs[k];
   } catch (const std::invalid_argument&) {  // validated where the strategy is resolved
   }
   return j;
