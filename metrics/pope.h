@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "metrics/intervals.h"
+
 namespace lnb::metrics {
 
 enum class YesNo : int8_t { kNo = 0, kYes = 1, kUnparseable = -1 };
@@ -23,6 +25,14 @@ struct PopeScores {
   std::vector<std::string> notes;  // e.g. "precision undefined: no yes predictions"
 };
 
+// The counts a PopeScores is computed from; one answer contributes one unit of them.
+struct PopeCounts {
+  int64_t tp = 0, fp = 0, tn = 0, fn = 0, n_answers = 0, n_scored = 0, n_yes = 0, n_unparseable = 0;
+  void add(const PopeCounts& o, int64_t times = 1);
+};
+// The reference's arithmetic over counts (PopeAccumulator::compute and the bootstrap).
+PopeScores pope_scores(const PopeCounts& c);
+
 class PopeAccumulator {
  public:
   // label: the ground truth ("no" -> kNo, anything else -> kYes, as the reference);
@@ -31,6 +41,8 @@ class PopeAccumulator {
   void add(int64_t order, std::optional<YesNo> label, YesNo pred);
   void merge(const PopeAccumulator& other);
   PopeScores compute() const;
+  // Each answer's contribution, in add() order: the units a bootstrap resamples.
+  std::vector<PopeCounts> unit_counts() const;
 
  private:
   struct Row {
@@ -40,6 +52,13 @@ class PopeAccumulator {
   };
   std::vector<Row> rows_;
 };
+
+struct PopeIntervals {
+  std::vector<std::optional<Interval>> f1, accuracy;  // per split, in the order given
+  std::optional<Interval> f1_mean;
+};
+// F1 (and the mean F1) by a bootstrap stratified by split; accuracy by Wilson.
+PopeIntervals pope_intervals(const std::vector<const PopeAccumulator*>& splits, const BootstrapOptions& opt);
 
 // Mean F1 over splits (LLaVA-1.5's headline POPE number); nullopt if any split's F1 is.
 std::optional<double> pope_mean_f1(const std::vector<PopeScores>& splits);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "reports/escape.h"
 
@@ -18,7 +19,7 @@ std::string num(double v, int digits = 4) {
   return buf;
 }
 
-std::string cell_text(const std::optional<double>& v) { return v ? num(*v, 6) : "&ndash;"; }
+const char* kMissing = "&mdash;";  // a metric this row (or task) does not have
 
 // At most `n` code points, with an ellipsis: chart labels must not run into the bars.
 std::string shorten(const std::string& s, size_t n) {
@@ -31,16 +32,33 @@ std::string shorten(const std::string& s, size_t n) {
   return i < s.size() ? s.substr(0, i) + "\xE2\x80\xA6" : s;
 }
 
+std::string range_text(const Range& r, Unit unit) {
+  return "[" + human_value(r.lo, unit) + ", " + human_value(r.hi, unit) + "]";
+}
+
+// A table cell: the value in human units (raw in data-v for sorting and in the title),
+// its 95 % interval below it where known, or a dash.
+std::string value_cell(const std::optional<double>& v, const std::optional<Range>& iv, Unit unit) {
+  if (!v) return "<td data-v=\"\">" + std::string(kMissing) + "</td>";
+  std::string h = "<td data-v=\"" + num(*v, 17) + "\" title=\"" + num(*v, 10) + "\">" + human_value(*v, unit);
+  if (iv) h += "<br><small class=\"ci\" title=\"95 % interval\">" + range_text(*iv, unit) + "</small>";
+  return h + "</td>";
+}
+
 const char* kStyle = R"(<style>
-body{font-family:DejaVu Sans,Arial,sans-serif;margin:24px;color:#1b1f24;background:#fff}
+body{font-family:DejaVu Sans,Arial,sans-serif;margin:24px;color:#1b1f24;background:#fff;max-width:1800px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
-table{border-collapse:collapse;font-size:12px}th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:right}
-th{background:#f0f3f6;cursor:pointer;position:sticky;top:0}td.t{text-align:left}
+table{border-collapse:separate;border-spacing:0;font-size:12px}th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:right;background:#fff}
+th{background:#f0f3f6;cursor:pointer;position:sticky;top:0;z-index:1}td.t{text-align:left}
 tr:nth-child(even) td{background:#f8fafc}.bad{color:#b42318;font-weight:bold}.ok{color:#1a7f37}
 .note{color:#57606a;font-size:12px}pre{background:#f6f8fa;padding:8px;white-space:pre-wrap;font-size:12px}
+.scroll{overflow-x:auto;max-width:100%;border:1px solid #d0d7de}
+.scroll th:nth-child(1),.scroll td:nth-child(1){position:sticky;left:0;z-index:2;min-width:8em;max-width:8em;overflow:hidden;text-overflow:ellipsis}
+.scroll th:nth-child(2),.scroll td:nth-child(2){position:sticky;left:calc(8em + 13px);z-index:2;min-width:9em;box-shadow:2px 0 0 #d0d7de}
+.scroll th:nth-child(1),.scroll th:nth-child(2){z-index:3}
+small.ci{color:#57606a;white-space:nowrap}.charts{display:flex;flex-wrap:wrap}
 svg{background:#fff;border:1px solid #d0d7de;margin:4px}
 </style>)";
-
 // Click a header to sort by it (numbers by data-v, text otherwise); no data in JS.
 const char* kScript = R"(<script>
 document.querySelectorAll('table.sortable th').forEach(function(th, col){
@@ -67,79 +85,145 @@ std::string page_head(const std::string& title) {
 const char* kPalette[] = {"#0969da", "#cf222e", "#1a7f37", "#8250df", "#bf8700",
                           "#1b7c83", "#e16f24", "#6e7781", "#a40e26", "#0550ae"};
 
-// Score (y) against trainable parameters (x, log10) for the current run.
+// Score (y) against trainable parameters (x, log10) for the current run. Labels sit in a
+// column right of the plot, ordered by their point's height and pushed apart so no two
+// overlap, each joined to its point by a thin line.
 std::string scatter(const std::vector<const Row*>& rows) {
   const size_t xc = column_index("trainable_params"), yc = column_index("avg_normalized_score");
-  std::vector<std::pair<double, double>> pts;
+  struct Pt {
+    double x, y;
+    const Row* row;
+    size_t colour;
+  };
+  std::vector<Pt> pts;
   for (const Row* r : rows)
-    if (r->values[xc] && *r->values[xc] > 0 && r->values[yc]) pts.emplace_back(std::log10(*r->values[xc]), *r->values[yc]);
-  std::string s = "<svg width=\"520\" height=\"320\" role=\"img\"><text x=\"10\" y=\"16\" font-size=\"12\">avg normalized score vs trainable parameters (log scale)</text>";
-  if (pts.empty()) return s + "<text x=\"10\" y=\"40\" font-size=\"12\">no rows with both values</text></svg>";
-  double x0 = pts[0].first, x1 = x0, y0 = 0, y1 = 100;
-  for (auto [x, y] : pts) x0 = std::min(x0, x), x1 = std::max(x1, x), y1 = std::max(y1, y);
+    if (r->values[xc] && *r->values[xc] > 0 && r->values[yc])
+      pts.push_back({std::log10(*r->values[xc]), *r->values[yc], r, pts.size()});
+  if (pts.empty()) return "";  // nothing to draw
+  const double label_gap = 13;
+  const double height = std::max(320.0, 70 + label_gap * static_cast<double>(pts.size()));
+  const double top = 40, bottom = height - 30;
+  std::string s = "<svg width=\"700\" height=\"" + num(height) + "\" role=\"img\"><text x=\"10\" y=\"16\" font-size=\"12\">"
+                  "avg normalized score vs trainable parameters (log scale)</text>";
+  double x0 = pts[0].x, x1 = x0, y0 = 0, y1 = 100;
+  for (const Pt& p : pts) x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
   x0 = std::floor(x0), x1 = std::ceil(x1) + (std::ceil(x1) == std::floor(x0) ? 1 : 0);
-  auto X = [&](double x) { return 70 + 360 * (x - x0) / (x1 - x0); };  // room for labels at both ends
-  auto Y = [&](double y) { return 290 - 250 * (y - y0) / (y1 - y0); };
+  auto X = [&](double x) { return 70 + 360 * (x - x0) / (x1 - x0); };
+  auto Y = [&](double y) { return bottom - (bottom - top) * (y - y0) / (y1 - y0); };
   for (double e = x0; e <= x1; ++e)
-    s += "<line x1=\"" + num(X(e)) + "\" y1=\"40\" x2=\"" + num(X(e)) + "\" y2=\"290\" stroke=\"#eee\"/><text x=\"" +
-         num(X(e) - 10) + "\" y=\"305\" font-size=\"10\">1e" + num(e) + "</text>";
-  s += "<line x1=\"50\" y1=\"290\" x2=\"500\" y2=\"290\" stroke=\"#999\"/><line x1=\"50\" y1=\"40\" x2=\"50\" y2=\"290\" stroke=\"#999\"/>";
-  size_t k = 0;
-  for (const Row* r : rows) {
-    if (!(r->values[xc] && *r->values[xc] > 0 && r->values[yc])) continue;
-    const double x = X(std::log10(*r->values[xc])), y = Y(*r->values[yc]);
-    s += "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"5\" fill=\"" + kPalette[k++ % 10] + "\"><title>" +
-         html_escape(r->model + " / " + r->strategy) + "</title></circle><text x=\"" + num(x + 7) + "\" y=\"" +
-         num(y + 4) + "\" font-size=\"10\">" + html_escape(shorten(r->strategy, 20)) + "</text>";
+    s += "<line x1=\"" + num(X(e)) + "\" y1=\"" + num(top) + "\" x2=\"" + num(X(e)) + "\" y2=\"" + num(bottom) +
+         "\" stroke=\"#eee\"/><text x=\"" + num(X(e) - 10) + "\" y=\"" + num(bottom + 15) + "\" font-size=\"10\">1e" +
+         num(e) + "</text>";
+  for (double v : {0.0, 50.0, 100.0})
+    s += "<text x=\"22\" y=\"" + num(Y(v) + 3) + "\" font-size=\"10\">" + num(v) + "</text>";
+  s += "<line x1=\"50\" y1=\"" + num(bottom) + "\" x2=\"450\" y2=\"" + num(bottom) + "\" stroke=\"#999\"/><line x1=\"50\" y1=\"" +
+       num(top) + "\" x2=\"50\" y2=\"" + num(bottom) + "\" stroke=\"#999\"/>";
+  // Label slots: sorted by the point's screen y, each at least label_gap below the last,
+  // then shifted up as a block if the last ran past the bottom.
+  std::vector<size_t> order(pts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return Y(pts[a].y) < Y(pts[b].y); });
+  std::vector<double> slot(pts.size());
+  double last = -1e9;
+  for (size_t i : order) last = slot[i] = std::max(Y(pts[i].y), last + label_gap);
+  const double overflow = last - (height - 8);
+  if (overflow > 0)
+    for (double& v : slot) v -= overflow;
+  for (size_t i : order) {
+    const Pt& p = pts[i];
+    const std::string colour = kPalette[p.colour % 10];
+    const double x = X(p.x), y = Y(p.y);
+    s += "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"5\" fill=\"" + colour + "\"><title>" +
+         html_escape(p.row->model + " / " + p.row->strategy) + "</title></circle><line x1=\"" + num(x + 5) + "\" y1=\"" +
+         num(y) + "\" x2=\"468\" y2=\"" + num(slot[i] - 3) + "\" stroke=\"" + colour + "\" stroke-width=\"0.5\"/>" +
+         "<text x=\"472\" y=\"" + num(slot[i]) + "\" font-size=\"10\" fill=\"" + colour + "\">" +
+         html_escape(shorten(p.row->strategy, 32)) + "</text>";
   }
   return s + "</svg>";
 }
 
-std::string bars(const std::vector<const Row*>& rows, const char* column, const char* title) {
+// One column across the current rows as horizontal bars, in the column's unit, with the
+// 95 % interval as a whisker where known. Nothing when no row has the value.
+std::string bars(const std::vector<const Row*>& rows, const char* column, const std::string& title) {
   const size_t c = column_index(column);
+  const Unit unit = leaderboard_columns()[c].unit;
   double vmax = 0;
+  size_t n = 0;
   for (const Row* r : rows)
-    if (r->values[c]) vmax = std::max(vmax, *r->values[c]);
-  std::string s = "<svg width=\"620\" height=\"" + num(40 + 18.0 * static_cast<double>(rows.size())) +
+    if (r->values[c]) {
+      ++n;
+      vmax = std::max(vmax, *r->values[c]);
+      if (r->intervals[c]) vmax = std::max(vmax, r->intervals[c]->hi);
+    }
+  if (n == 0) return "";
+  std::string s = "<svg width=\"640\" height=\"" + num(40 + 18.0 * static_cast<double>(n)) +
                   "\" role=\"img\"><text x=\"10\" y=\"16\" font-size=\"12\">" + html_escape(title) + "</text>";
+  auto W = [vmax](double v) { return vmax > 0 ? 300 * std::max(0.0, v) / vmax : 0.0; };
   double y = 30;
   for (const Row* r : rows) {
-    const double w = (r->values[c] && vmax > 0) ? 300 * *r->values[c] / vmax : 0;
+    if (!r->values[c]) continue;
+    const double w = W(*r->values[c]);
     s += "<text x=\"10\" y=\"" + num(y + 11) + "\" font-size=\"10\">" + html_escape(shorten(r->model + "/" + r->strategy, 30)) +
-         "</text><rect x=\"200\" y=\"" + num(y) + "\" width=\"" + num(w) + "\" height=\"13\" fill=\"#0969da\"/>" +
-         "<text x=\"" + num(205 + w) + "\" y=\"" + num(y + 11) + "\" font-size=\"10\">" + cell_text(r->values[c]) + "</text>";
+         "</text><rect x=\"200\" y=\"" + num(y) + "\" width=\"" + num(w) + "\" height=\"13\" fill=\"#0969da\"/>";
+    double text_x = 205 + w;
+    if (const auto& iv = r->intervals[c]) {
+      const double a = 200 + W(iv->lo), b = 200 + W(iv->hi);
+      s += "<line x1=\"" + num(a) + "\" y1=\"" + num(y + 6.5) + "\" x2=\"" + num(b) + "\" y2=\"" + num(y + 6.5) +
+           "\" stroke=\"#1b1f24\"/><line x1=\"" + num(a) + "\" y1=\"" + num(y + 2) + "\" x2=\"" + num(a) + "\" y2=\"" +
+           num(y + 11) + "\" stroke=\"#1b1f24\"/><line x1=\"" + num(b) + "\" y1=\"" + num(y + 2) + "\" x2=\"" + num(b) +
+           "\" y2=\"" + num(y + 11) + "\" stroke=\"#1b1f24\"/>";
+      text_x = std::max(text_x, b + 5);
+    }
+    s += "<text x=\"" + num(text_x) + "\" y=\"" + num(y + 11) + "\" font-size=\"10\">" + human_value(*r->values[c], unit) +
+         "</text>";
     y += 18;
   }
   return s + "</svg>";
 }
 
-// One metric across runs: a line per (model, strategy).
+// One metric across runs: a line (and a dot per night) per (model, strategy). Nothing
+// when fewer than two nights have the metric: a single point is no trend.
 std::string trend(const ReportInputs& in, size_t col) {
   std::map<std::string, std::vector<std::pair<size_t, double>>> series;
   std::map<std::string, size_t> run_index;
   for (size_t i = 0; i < in.runs->size(); ++i) run_index[(*in.runs)[i].run_id] = i;
+  std::set<size_t> nights;
   double lo = INFINITY, hi = -INFINITY;
   for (const Row& r : *in.rows)
     if (r.values[col]) {
       series[r.model + " / " + r.strategy].emplace_back(run_index[r.run_id], *r.values[col]);
+      nights.insert(run_index[r.run_id]);
       lo = std::min(lo, *r.values[col]), hi = std::max(hi, *r.values[col]);
     }
+  if (nights.size() < 2) return "";
   const Column& c = leaderboard_columns()[col];
-  std::string s = "<svg width=\"520\" height=\"200\" role=\"img\"><text x=\"10\" y=\"16\" font-size=\"12\">" +
+  std::string s = "<svg width=\"520\" height=\"210\" role=\"img\"><text x=\"10\" y=\"16\" font-size=\"12\">" +
                   html_escape(c.name) + " across nights</text>";
-  if (series.empty()) return s + "<text x=\"10\" y=\"40\" font-size=\"12\">no values</text></svg>";
   if (hi == lo) hi = lo + 1;
   const double n_runs = std::max<double>(1, static_cast<double>(in.runs->size()) - 1);
+  auto X = [n_runs](size_t i) { return 40 + 460 * static_cast<double>(i) / n_runs; };
+  auto Y = [lo, hi](double v) { return 180 - 150 * (v - lo) / (hi - lo); };
   size_t k = 0;
   for (const auto& [name, pts] : series) {
-    std::string path;
-    for (const auto& [i, v] : pts)
-      path += (path.empty() ? "M" : " L") + num(40 + 460 * static_cast<double>(i) / n_runs) + " " + num(180 - 150 * (v - lo) / (hi - lo));
-    s += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + kPalette[k++ % 10] + "\" stroke-width=\"1.5\"><title>" +
-         html_escape(name) + "</title></path>";
+    const std::string colour = kPalette[k++ % 10];
+    std::string path, dots;
+    for (const auto& [i, v] : pts) {
+      path += (path.empty() ? "M" : " L") + num(X(i)) + " " + num(Y(v));
+      dots += "<circle cx=\"" + num(X(i)) + "\" cy=\"" + num(Y(v)) + "\" r=\"2.5\" fill=\"" + colour + "\"/>";
+    }
+    s += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"1.5\"><title>" +
+         html_escape(name) + "</title></path>" + dots;
   }
-  return s + "<text x=\"40\" y=\"195\" font-size=\"10\">" + num(lo, 5) + " .. " + num(hi, 5) + "</text></svg>";
+  s += "<text x=\"40\" y=\"200\" font-size=\"10\">" + human_value(lo, c.unit) + " .. " + human_value(hi, c.unit) + " over " +
+       std::to_string(nights.size()) + " nights, oldest left</text>";
+  return s + "</svg>";
 }
+
+std::string th(const std::string& text, const std::string& title = "") {
+  return "<th" + (title.empty() ? std::string() : " title=\"" + html_escape(title) + "\"") + ">" + html_escape(text) + "</th>";
+}
+
+std::string td_text(const std::string& text) { return "<td class=\"t\">" + html_escape(text) + "</td>"; }
 
 }  // namespace
 
@@ -172,18 +256,19 @@ std::vector<Flip> find_flips(const std::vector<PairedTask>& paired, const std::s
 std::string render_index(const ReportInputs& in) {
   const auto& cols = leaderboard_columns();
   std::string h = page_head("lnbench report");
-  h += "<h1>lnbench report</h1><p class=\"note\">" + std::to_string(in.runs->size()) + " run(s). Newest: <b>" +
+  h += "<h1>lnbench report</h1><p class=\"note\">" + std::to_string(in.runs->size()) + " night(s). Newest: <b>" +
        html_escape(in.current->run_id) + "</b> (" + html_escape(in.current->date) + ", git " +
        html_escape(in.current->git_sha) + ", protocol " + html_escape(in.current->protocol) + ")";
-  if (in.baseline) h += "; baseline: <b>" + html_escape(in.baseline->run_id) + "</b>";
+  if (in.baseline) h += "; baseline: <b>" + html_escape(in.baseline->run_id) + "</b> (" + html_escape(in.baseline->date) + ")";
   h += "</p>\n";
   std::set<std::string> tasks;
   for (const Cell& c : in.current->cells)
     for (const auto& [t, r] : c.tasks) tasks.insert(t);
   h += "<p>Task pages: ";
   for (const std::string& t : tasks) h += "<a href=\"" + html_escape(task_page_name(t)) + "\">" + html_escape(t) + "</a> ";
-  h += "</p>\n<h2>Leaderboard (newest run)</h2>\n<table class=\"sortable\"><thead><tr><th>model</th><th>strategy</th>";
-  for (const Column& c : cols) h += "<th title=\"" + html_escape(c.description) + "\">" + html_escape(c.name) + "</th>";
+  h += "</p>\n<h2>Leaderboard (newest night)</h2>\n<div class=\"scroll\"><table class=\"sortable\"><thead><tr>" + th("model") +
+       th("strategy");
+  for (const Column& c : cols) h += th(c.name, c.description);
   h += "</tr></thead><tbody>\n";
   std::vector<const Row*> current_rows;
   for (const Row& r : *in.rows)
@@ -191,79 +276,149 @@ std::string render_index(const ReportInputs& in) {
   for (const Row* r : current_rows) {
     // A checkpoint trained elsewhere says so: its kind beside its name.
     const std::string src = r->source.empty() ? "" : " <small title=\"checkpoint trained elsewhere\">(" + html_escape(r->source) + ")</small>";
-    h += "<tr><td class=\"t\">" + html_escape(r->model) + "</td><td class=\"t\">" + html_escape(r->strategy) + src + "</td>";
-    for (const auto& v : r->values)
-      h += v ? "<td data-v=\"" + num(*v, 17) + "\">" + cell_text(v) + "</td>" : "<td data-v=\"\">&ndash;</td>";
+    h += "<tr><td class=\"t\" title=\"" + html_escape(r->model) + "\">" + html_escape(r->model) + "</td><td class=\"t\">" +
+         html_escape(r->strategy) + src + "</td>";
+    for (size_t k = 0; k < cols.size(); ++k) h += value_cell(r->values[k], r->intervals[k], cols[k].unit);
     h += "</tr>\n";
   }
-  h += "</tbody></table><p class=\"note\">Click a header to sort. Column definitions: hover a header, or see "
-       "leaderboard.csv's documentation in docs/results_store.md.</p>\n";
-  h += "<h2>Score per trainable parameter and per GiB</h2>\n" + scatter(current_rows) +
-       bars(current_rows, "peak_train_memory_bytes", "peak training memory (bytes) per strategy") + "\n";
+  h += "</tbody></table></div><p class=\"note\">Click a header to sort; hover it for its definition "
+       "(docs/results_store.md documents leaderboard.csv). Below a score: its 95 % interval over the evaluated samples "
+       "(Wilson for accuracies, a seeded bootstrap for graded scores; each task page says how). "
+       "&mdash;: the row's tasks do not have that metric.</p>\n";
+  std::string score_charts;
+  for (const Column& c : cols)
+    if (c.has_interval && (c.score || std::string(c.name) == "pope_f1_random"))
+      score_charts += bars(current_rows, c.name, std::string(c.name) + " with 95 % intervals");
+  if (!score_charts.empty()) h += "<h2>Scores with 95 % intervals</h2>\n<div class=\"charts\">" + score_charts + "</div>\n";
+  const std::string per_param = scatter(current_rows) +
+                                bars(current_rows, "peak_train_memory_bytes", "peak training memory per strategy") +
+                                bars(current_rows, "trainable_params", "trainable parameters per strategy");
+  if (!per_param.empty()) h += "<h2>Score per trainable parameter and per GiB</h2>\n<div class=\"charts\">" + per_param + "</div>\n";
+
+  h += "<h2>Which differences are real (newest night)</h2>\n";
+  if (in.pairwise.empty()) {
+    h += "<p class=\"note\">No two strategies of one model answered the same samples.</p>\n";
+  } else {
+    size_t real = 0;
+    for (const Pairwise& p : in.pairwise) real += p.verdict != "not distinguishable";
+    h += "<p class=\"note\">Every pair of strategies of one model, per task, on the samples both answered: McNemar's exact "
+         "test on per-sample correctness (MME, POPE) or a two-sided paired bootstrap of the per-sample score (" +
+         std::to_string(in.options.bootstrap_resamples) + " resamples), p Holm-adjusted over the pairs of each task. <b>" +
+         std::to_string(real) + " of " + std::to_string(in.pairwise.size()) + "</b> pairs differ at p<sub>Holm</sub> &lt; " +
+         num(in.options.pairwise_alpha) + "; the rest are not distinguishable on these samples. pairwise.csv has them all.</p>"
+         "<div class=\"scroll\"><table class=\"sortable\"><thead><tr>" + th("task") + th("verdict") + th("model") + th("a") +
+         th("b") + th("test") + th("paired") + th("p") + th("p (Holm)") + "</tr></thead><tbody>\n";
+    for (const Pairwise& p : in.pairwise) {
+      const bool differs = p.verdict != "not distinguishable";
+      h += "<tr>" + td_text(p.task) + "<td class=\"t" + (differs ? " ok" : "") + "\">" + html_escape(p.verdict) + "</td>" +
+           td_text(p.model) + "<td data-v=\"" + num(p.a_value, 17) + "\" class=\"t\">" + html_escape(p.a) + " (" +
+           num(p.a_value, 4) + ")</td><td data-v=\"" + num(p.b_value, 17) + "\" class=\"t\">" + html_escape(p.b) + " (" +
+           num(p.b_value, 4) + ")</td>" + td_text(p.test) + "<td data-v=\"" + std::to_string(p.n_paired) + "\">" +
+           std::to_string(p.n_paired) + "</td><td data-v=\"" + num(p.p_value, 17) + "\">" + num(p.p_value, 3) +
+           "</td><td data-v=\"" + num(p.p_holm, 17) + "\">" + num(p.p_holm, 3) + "</td></tr>\n";
+    }
+    h += "</tbody></table></div>\n";
+  }
+
   h += "<h2>Regressions against the baseline</h2>\n";
   if (!in.baseline) {
-    h += "<p class=\"note\">No baseline run (a single night, or none given).</p>\n";
+    h += "<p class=\"note\">No baseline night yet (the store holds one night): regressions appear from the second.</p>\n";
   } else {
     h += "<p class=\"note\">McNemar exact test (MME, POPE) or paired bootstrap (" +
          std::to_string(in.options.bootstrap_resamples) + " resamples, seed " + std::to_string(in.options.seed) +
          ") on samples paired by id; regression when p &lt; " + num(in.options.alpha) + " and the drop is at least " +
-         num(in.options.min_delta) + ".</p><table class=\"sortable\"><thead><tr><th>model</th><th>strategy</th>"
-         "<th>task</th><th>test</th><th>paired</th><th>baseline</th><th>current</th><th>p</th><th>verdict</th></tr></thead><tbody>\n";
+         num(in.options.min_delta) + ".</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr>" + th("model") +
+         th("strategy") + th("task") + th("test") + th("paired") + th("baseline") + th("current") + th("p") + th("verdict") +
+         "</tr></thead><tbody>\n";
     for (const Regression& r : in.regressions)
-      h += "<tr><td class=\"t\">" + html_escape(r.model) + "</td><td class=\"t\">" + html_escape(r.strategy) +
-           "</td><td class=\"t\">" + html_escape(r.task) + "</td><td class=\"t\">" + r.test + "</td><td data-v=\"" +
+      h += "<tr>" + td_text(r.model) + td_text(r.strategy) + td_text(r.task) + td_text(r.test) + "<td data-v=\"" +
            std::to_string(r.n_paired) + "\">" + std::to_string(r.n_paired) + "</td><td data-v=\"" + num(r.baseline, 17) +
            "\">" + num(r.baseline, 5) + "</td><td data-v=\"" + num(r.current, 17) + "\">" + num(r.current, 5) +
            "</td><td data-v=\"" + num(r.p_value, 17) + "\">" + num(r.p_value, 3) + "</td><td class=\"" +
            (r.regressed ? "bad\">REGRESSED" : "ok\">ok") + "</td></tr>\n";
-    h += "</tbody></table>\n";
+    h += "</tbody></table></div>\n";
   }
-  h += "<h2>Trends</h2>\n";
+  std::string trends;
   for (size_t c = 0; c < cols.size(); ++c)
-    if (cols[c].score || std::string(cols[c].name) == "avg_normalized_score") h += trend(in, c);
+    if (cols[c].score || std::string(cols[c].name) == "avg_normalized_score") trends += trend(in, c);
+  h += "<h2>Trends</h2>\n";
+  h += trends.empty() ? "<p class=\"note\">One night so far: trends start with the second.</p>\n"
+                      : "<div class=\"charts\">" + trends + "</div>\n";
   return h + kScript + "</body></html>\n";
 }
 
 std::string render_task_page(const ReportInputs& in, const std::string& task, const std::vector<Flip>& flips) {
   std::string h = page_head("lnbench: " + task);
   h += "<h1>Task " + html_escape(task) + "</h1><p><a href=\"index.html\">back to the leaderboard</a></p>\n";
+  // The pivot: a row per (model, strategy), a column per (split, metric), values first.
+  struct Key {
+    std::string split, name;
+    bool operator<(const Key& o) const { return std::tie(split, name) < std::tie(o.split, o.name); }
+  };
+  std::vector<Key> columns;
+  std::set<Key> seen;
   const TaskResult* any = nullptr;
-  h += "<h2>Values and splits (run " + html_escape(in.current->run_id) + ")</h2><table class=\"sortable\"><thead><tr>"
-       "<th>model</th><th>strategy</th><th>split</th><th>name</th><th>value</th></tr></thead><tbody>\n";
+  std::vector<std::pair<const Cell*, const TaskResult*>> rows;
   for (const Cell& c : in.current->cells) {
     const auto t = c.tasks.find(task);
     if (t == c.tasks.end()) continue;
     any = &t->second;
-    auto row = [&](const std::string& split, const std::string& name, const std::optional<double>& v) {
-      h += "<tr><td class=\"t\">" + html_escape(c.model) + "</td><td class=\"t\">" + html_escape(c.strategy) +
-           "</td><td class=\"t\">" + html_escape(split) + "</td><td class=\"t\">" + html_escape(name) + "</td><td" +
-           (v ? " data-v=\"" + num(*v, 17) + "\"" : std::string()) + ">" + cell_text(v) + "</td></tr>\n";
-    };
-    for (const auto& [name, v] : t->second.values) row("(all)", name, v);
-    for (const auto& [split, vals] : t->second.splits)
-      for (const auto& [name, v] : vals) row(split, name, v);
+    rows.emplace_back(&c, &t->second);
+    for (const auto& [name, v] : t->second.values)
+      if (seen.insert({"", name}).second) columns.push_back({"", name});
   }
-  h += "</tbody></table>\n";
+  for (const auto& [c, t] : rows)
+    for (const auto& [split, vals] : t->splits)
+      for (const auto& [name, v] : vals)
+        if (seen.insert({split, name}).second) columns.push_back({split, name});
+  std::stable_sort(columns.begin(), columns.end(), [](const Key& a, const Key& b) {
+    return !a.split.empty() && !b.split.empty() ? a.split < b.split : a.split.empty() > b.split.empty();
+  });
+  h += "<h2>Scores (night " + html_escape(in.current->run_id) + ")</h2><div class=\"scroll\"><table class=\"sortable\">"
+       "<thead><tr>" + th("model") + th("strategy");
+  for (const Key& k : columns) h += th(k.split.empty() ? k.name : k.split + " " + k.name, k.split.empty() ? "overall" : "split " + k.split);
+  h += "</tr></thead><tbody>\n";
+  for (const auto& [c, t] : rows) {
+    h += "<tr>" + td_text(c->model) + td_text(c->strategy);
+    for (const Key& k : columns) {
+      std::optional<double> v;
+      std::optional<Range> iv;
+      if (k.split.empty()) {
+        if (const auto it = t->values.find(k.name); it != t->values.end()) v = it->second;
+        if (const auto it = t->value_intervals.find(k.name); it != t->value_intervals.end()) iv = it->second;
+      } else if (const auto sp = t->splits.find(k.split); sp != t->splits.end()) {
+        if (const auto it = sp->second.find(k.name); it != sp->second.end()) v = it->second;
+        if (const auto si = t->split_intervals.find(k.split); si != t->split_intervals.end())
+          if (const auto it = si->second.find(k.name); it != si->second.end()) iv = it->second;
+      }
+      h += value_cell(v, iv, Unit::kScore);
+    }
+    h += "</tr>\n";
+  }
+  h += "</tbody></table></div>\n";
   if (any) {
+    if (!any->interval_method.empty())
+      h += "<p class=\"note\">Below a value: its 95 % interval (" + html_escape(any->interval_method) + ").</p>";
     h += "<h2>Metric definitions</h2><table><tbody>";
     for (const auto& [k, v] : any->definitions)
       h += "<tr><td class=\"t\">" + html_escape(k) + "</td><td class=\"t\">" + html_escape(v) + "</td></tr>";
     h += "</tbody></table><p class=\"note\">fingerprint " + html_escape(any->fingerprint) + "</p>";
     h += "<h2>Prompt asset</h2><pre>" + html_escape(any->prompt_asset) + "</pre>\n";
   }
-  h += "<h2>Flips against " + (in.baseline ? html_escape(in.baseline->run_id) : std::string("(no previous run)")) +
+  h += "<h2>Flips against " + (in.baseline ? html_escape(in.baseline->run_id) : std::string("(no previous night)")) +
        "</h2><p class=\"note\">" + std::to_string(flips.size()) + " sample(s) changed answer";
   const size_t shown = std::min<size_t>(flips.size(), 500);
   if (shown < flips.size()) h += "; the first " + std::to_string(shown) + " are listed";
-  h += ".</p><table class=\"sortable\"><thead><tr><th>model</th><th>strategy</th><th>id</th><th>prompt</th>"
-       "<th>before</th><th>after</th></tr></thead><tbody>\n";
+  h += ".</p>";
+  if (shown == 0) return h + kScript + "</body></html>\n";
+  h += "<div class=\"scroll\"><table class=\"sortable\"><thead><tr>" + th("model") + th("strategy") + th("id") + th("prompt") +
+       th("before") + th("after") + "</tr></thead><tbody>\n";
   for (size_t i = 0; i < shown; ++i) {
     const Flip& f = flips[i];
-    h += "<tr><td class=\"t\">" + html_escape(f.model) + "</td><td class=\"t\">" + html_escape(f.strategy) +
-         "</td><td class=\"t\">" + html_escape(f.id) + "</td><td class=\"t\">" + html_escape(f.prompt) +
-         "</td><td class=\"t\">" + html_escape(f.before) + "</td><td class=\"t\">" + html_escape(f.after) + "</td></tr>\n";
+    h += "<tr>" + td_text(f.model) + td_text(f.strategy) + td_text(f.id) + td_text(f.prompt) + td_text(f.before) +
+         td_text(f.after) + "</tr>\n";
   }
-  return h + "</tbody></table>" + kScript + "</body></html>\n";
+  return h + "</tbody></table></div>" + kScript + "</body></html>\n";
 }
 
 }  // namespace lnb::reports

@@ -29,6 +29,7 @@ struct ReportInputs {
   const Run* current = nullptr;            // the newest run
   const Run* baseline = nullptr;           // for regressions and flips; may be null
   std::vector<Regression> regressions;
+  std::vector<Pairwise> pairwise;          // strategies compared within the current night
   RegressionOptions options;
 };
 

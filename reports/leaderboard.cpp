@@ -1,6 +1,7 @@
 // See leaderboard.h.
 #include "reports/leaderboard.h"
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <stdexcept>
@@ -10,27 +11,28 @@
 namespace lnb::reports {
 
 const std::vector<Column>& leaderboard_columns() {
+  using U = Unit;
   static const std::vector<Column> k = {
-      {"mme_perception", "MME perception total (10 tasks, max 2000), eval_tool semantics", true, true},
-      {"mme_cognition", "MME cognition total (4 tasks, max 800)", true, true},
-      {"vqav2_accuracy", "VQAv2 accuracy, 0-100, normalization as in the task's definitions", true, true},
-      {"coco_cider", "COCO CIDEr-D, pycocoevalcap x1 scale", true, true},
-      {"flickr30k_cider", "Flickr30k CIDEr-D, pycocoevalcap x1 scale", true, true},
-      {"pope_f1_random", "POPE F1, random split (reference parser)", true, false},
-      {"pope_f1_popular", "POPE F1, popular split", true, false},
-      {"pope_f1_adversarial", "POPE F1, adversarial split", true, false},
-      {"pope_f1_mean", "POPE F1, mean over the splits (LLaVA-1.5's headline)", true, true},
-      {"unparseable_pct", "Mean unparseable-answer rate over the tasks that report one, %", false, false},
+      {"mme_perception", "MME perception total (10 tasks, max 2000), eval_tool semantics", true, true, U::kScore, true},
+      {"mme_cognition", "MME cognition total (4 tasks, max 800)", true, true, U::kScore, true},
+      {"vqav2_accuracy", "VQAv2 accuracy, 0-100, normalization as in the task's definitions", true, true, U::kScore, true},
+      {"coco_cider", "COCO CIDEr-D, pycocoevalcap x1 scale", true, true, U::kScore, true},
+      {"flickr30k_cider", "Flickr30k CIDEr-D, pycocoevalcap x1 scale", true, true, U::kScore, true},
+      {"pope_f1_random", "POPE F1, random split (reference parser)", true, false, U::kScore, true},
+      {"pope_f1_popular", "POPE F1, popular split", true, false, U::kScore, true},
+      {"pope_f1_adversarial", "POPE F1, adversarial split", true, false, U::kScore, true},
+      {"pope_f1_mean", "POPE F1, mean over the splits (LLaVA-1.5's headline)", true, true, U::kScore, true},
+      {"unparseable_pct", "Mean unparseable-answer rate over the tasks that report one, %", false, false, U::kPercent},
       {"avg_normalized_score", "Mean of the score columns, each divided by the run's best x100", true, false},
-      {"trainable_params", "Trainable parameters (count)", false, false},
-      {"trainable_pct", "Trainable parameters, % of total", false, false},
-      {"total_params", "Total parameters (count)", false, false},
-      {"optimizer_state_bytes", "Optimizer state, bytes", false, false},
-      {"peak_train_memory_bytes", "Measured peak training memory, bytes", false, false},
-      {"peak_eval_memory_bytes", "Measured peak evaluation memory (max over tasks), bytes", false, false},
-      {"checkpoint_bytes", "Checkpoint size (trained tensors only), bytes", false, false},
-      {"train_seconds", "Training wall time, s", false, false},
-      {"eval_samples_per_s", "Evaluation throughput, samples/s (mean over tasks)", true, false},
+      {"trainable_params", "Trainable parameters (count)", false, false, U::kCount},
+      {"trainable_pct", "Trainable parameters, % of total", false, false, U::kPercent},
+      {"total_params", "Total parameters (count)", false, false, U::kCount},
+      {"optimizer_state_bytes", "Optimizer state, bytes", false, false, U::kBytes},
+      {"peak_train_memory_bytes", "Measured peak training memory, bytes", false, false, U::kBytes},
+      {"peak_eval_memory_bytes", "Measured peak evaluation memory (max over tasks), bytes", false, false, U::kBytes},
+      {"checkpoint_bytes", "Checkpoint size (trained tensors only), bytes", false, false, U::kBytes},
+      {"train_seconds", "Training wall time, s", false, false, U::kSeconds},
+      {"eval_samples_per_s", "Evaluation throughput, samples/s (mean over tasks)", true, false, U::kRate},
   };
   return k;
 }
@@ -51,6 +53,22 @@ std::optional<double> value_of(const Cell& c, const char* task, const char* name
   return v == t->second.values.end() ? std::nullopt : v->second;
 }
 
+std::optional<Range> value_interval(const Cell& c, const char* task, const char* name) {
+  const auto t = c.tasks.find(task);
+  if (t == c.tasks.end()) return std::nullopt;
+  const auto v = t->second.value_intervals.find(name);
+  return v == t->second.value_intervals.end() ? std::nullopt : std::optional<Range>(v->second);
+}
+
+std::optional<Range> split_interval(const Cell& c, const char* task, const char* split, const char* name) {
+  const auto t = c.tasks.find(task);
+  if (t == c.tasks.end()) return std::nullopt;
+  const auto s = t->second.split_intervals.find(split);
+  if (s == t->second.split_intervals.end()) return std::nullopt;
+  const auto v = s->second.find(name);
+  return v == s->second.end() ? std::nullopt : std::optional<Range>(v->second);
+}
+
 std::optional<double> split_value(const Cell& c, const char* task, const char* split, const char* name) {
   const auto t = c.tasks.find(task);
   if (t == c.tasks.end()) return std::nullopt;
@@ -62,17 +80,27 @@ std::optional<double> split_value(const Cell& c, const char* task, const char* s
 
 Row row_of(const Run& run, const Cell& c) {
   Row r{run.run_id, run.date, run.git_sha, c.model, c.strategy,
-        std::vector<std::optional<double>>(leaderboard_columns().size()), c.source};
+        std::vector<std::optional<double>>(leaderboard_columns().size()), c.source,
+        std::vector<std::optional<Range>>(leaderboard_columns().size())};
   auto set = [&r](const char* col, std::optional<double> v) { r.values[column_index(col)] = v; };
-  set("mme_perception", value_of(c, "mme", "perception"));
-  set("mme_cognition", value_of(c, "mme", "cognition"));
-  set("vqav2_accuracy", value_of(c, "vqav2", "accuracy"));
-  set("coco_cider", value_of(c, "coco", "cider"));
-  set("flickr30k_cider", value_of(c, "flickr30k", "cider"));
-  set("pope_f1_random", split_value(c, "pope", "random", "f1"));
-  set("pope_f1_popular", split_value(c, "pope", "popular", "f1"));
-  set("pope_f1_adversarial", split_value(c, "pope", "adversarial", "f1"));
-  set("pope_f1_mean", value_of(c, "pope", "f1_mean"));
+  // A headline score: the task's value and, where metrics.json has one, its interval.
+  auto headline = [&](const char* col, const char* task, const char* name) {
+    set(col, value_of(c, task, name));
+    if (r.values[column_index(col)]) r.intervals[column_index(col)] = value_interval(c, task, name);
+  };
+  auto headline_split = [&](const char* col, const char* split) {
+    set(col, split_value(c, "pope", split, "f1"));
+    if (r.values[column_index(col)]) r.intervals[column_index(col)] = split_interval(c, "pope", split, "f1");
+  };
+  headline("mme_perception", "mme", "perception");
+  headline("mme_cognition", "mme", "cognition");
+  headline("vqav2_accuracy", "vqav2", "accuracy");
+  headline("coco_cider", "coco", "cider");
+  headline("flickr30k_cider", "flickr30k", "cider");
+  headline_split("pope_f1_random", "random");
+  headline_split("pope_f1_popular", "popular");
+  headline_split("pope_f1_adversarial", "adversarial");
+  headline("pope_f1_mean", "pope", "f1_mean");
   double unparse = 0, peak_eval = 0, rate = 0;
   int n_unparse = 0, n_peak = 0, n_rate = 0;
   for (const auto& [name, t] : c.tasks) {
@@ -120,23 +148,67 @@ std::vector<Row> build_rows(const std::vector<Run>& runs) {
 }
 
 std::string leaderboard_csv(const std::vector<Row>& rows) {
+  const auto& cols = leaderboard_columns();
   std::string out = "run_id,date,git_sha,model,strategy";
-  for (const Column& c : leaderboard_columns()) (out += ',') += c.name;
+  for (const Column& c : cols) (out += ',') += c.name;
+  for (const Column& c : cols)
+    if (c.has_interval) out += std::string(",") + c.name + "_lo95," + c.name + "_hi95";
   out += '\n';
   char buf[64];
+  auto put = [&](const std::optional<double>& v) {
+    out += ',';
+    if (v) {
+      std::snprintf(buf, sizeof buf, "%.17g", *v);
+      out += buf;
+    }
+  };
   for (const Row& r : rows) {
     out += csv_field(r.run_id) + ',' + csv_field(r.date) + ',' + csv_field(r.git_sha) + ',' + csv_field(r.model) + ',' +
            csv_field(r.strategy);
-    for (const auto& v : r.values) {
-      out += ',';
-      if (v) {
-        std::snprintf(buf, sizeof buf, "%.17g", *v);
-        out += buf;
+    for (const auto& v : r.values) put(v);
+    for (size_t k = 0; k < cols.size(); ++k)
+      if (cols[k].has_interval) {
+        const auto& iv = r.intervals[k];
+        put(iv ? std::optional<double>(iv->lo) : std::nullopt);
+        put(iv ? std::optional<double>(iv->hi) : std::nullopt);
       }
-    }
     out += '\n';
   }
   return out;
+}
+
+std::string human_value(double v, Unit unit) {
+  char buf[64];
+  const double a = std::fabs(v);
+  switch (unit) {
+    case Unit::kCount:
+      if (a >= 1e9) std::snprintf(buf, sizeof buf, "%.3g B", v / 1e9);
+      else if (a >= 1e6) std::snprintf(buf, sizeof buf, "%.3g M", v / 1e6);
+      else if (a >= 1e4) std::snprintf(buf, sizeof buf, "%.3g k", v / 1e3);
+      else std::snprintf(buf, sizeof buf, "%.0f", v);
+      break;
+    case Unit::kBytes:
+      if (a >= 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof buf, "%.2f GiB", v / (1024.0 * 1024 * 1024));
+      else if (a >= 1024.0 * 1024) std::snprintf(buf, sizeof buf, "%.1f MiB", v / (1024.0 * 1024));
+      else if (a >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", v / 1024);
+      else std::snprintf(buf, sizeof buf, "%.0f B", v);
+      break;
+    case Unit::kPercent:
+      std::snprintf(buf, sizeof buf, a != 0 && a < 0.01 ? "%.2g %%" : "%.2f %%", v);
+      break;
+    case Unit::kSeconds:
+      if (a >= 3600) std::snprintf(buf, sizeof buf, "%d h %02d min", static_cast<int>(v / 3600), static_cast<int>(std::fmod(v, 3600) / 60));
+      else if (a >= 60) std::snprintf(buf, sizeof buf, "%d min %02d s", static_cast<int>(v / 60), static_cast<int>(std::fmod(v, 60)));
+      else std::snprintf(buf, sizeof buf, "%.1f s", v);
+      break;
+    case Unit::kRate:
+      std::snprintf(buf, sizeof buf, "%.3g/s", v);
+      break;
+    case Unit::kScore:
+      std::snprintf(buf, sizeof buf, a >= 100 ? "%.1f" : a >= 1 ? "%.2f" : "%.3f", v);
+      break;
+  }
+  return buf;
 }
 
 }  // namespace lnb::reports

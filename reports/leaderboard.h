@@ -11,11 +11,16 @@
 
 namespace lnb::reports {
 
+// How a value reads in the HTML (the CSV keeps the raw number).
+enum class Unit { kScore, kCount, kBytes, kPercent, kSeconds, kRate };
+
 struct Column {
   const char* name;         // CSV header, stable
   const char* description;  // documentation and HTML tooltip
   bool higher_is_better;
   bool score;               // part of the normalized average
+  Unit unit = Unit::kScore;
+  bool has_interval = false;  // metrics.json carries a 95 % interval: CSV <name>_lo95, <name>_hi95
 };
 
 // In CSV order (after run_id, date, git_sha, model, strategy).
@@ -25,6 +30,7 @@ struct Row {
   std::string run_id, date, git_sha, model, strategy;
   std::vector<std::optional<double>> values;  // parallel to leaderboard_columns()
   std::string source;                         // Cell::source: an external checkpoint's kind, else ""
+  std::vector<std::optional<Range>> intervals;  // parallel to leaderboard_columns(): 95 % where known
 };
 
 // Rows of every run. avg_normalized_score: each score column divided by its best value
@@ -34,6 +40,11 @@ std::vector<Row> build_rows(const std::vector<Run>& runs);
 // index of a column by name; throws std::out_of_range for an unknown one.
 size_t column_index(const std::string& name);
 
+// The raw values, then <name>_lo95,<name>_hi95 for every column with an interval (after
+// all value columns, so the value columns keep their positions).
 std::string leaderboard_csv(const std::vector<Row>& rows);
+
+// A value as a person reads it: 1.2 M parameters, 143.2 MiB, 3.78 %, 2 min 5 s.
+std::string human_value(double v, Unit unit);
 
 }  // namespace lnb::reports

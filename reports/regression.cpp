@@ -3,7 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
+#include <tuple>
+#include <unordered_map>
+
+#include "reports/escape.h"
 
 namespace lnb::reports {
 
@@ -39,13 +44,15 @@ PairedBootstrap paired_bootstrap(const std::vector<double>& baseline, const std:
   b.mean_delta = sum / static_cast<double>(n);
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<size_t> pick(0, n - 1);
-  int not_worse = 0;
+  int not_worse = 0, not_better = 0;
   for (int r = 0; r < resamples; ++r) {
     double s = 0;
     for (size_t i = 0; i < n; ++i) s += delta[pick(rng)];
     not_worse += s >= 0;
+    not_better += s <= 0;
   }
   b.p_not_worse = static_cast<double>(not_worse) / resamples;
+  b.p_not_better = static_cast<double>(not_better) / resamples;
   return b;
 }
 
@@ -89,6 +96,99 @@ std::vector<Regression> find_regressions(const std::vector<PairedTask>& paired, 
     const double scale = is_yes_no_task(task) ? 1.0 : std::max(std::abs(reg.baseline), 1e-12);
     reg.regressed = drop > 0 && drop / scale >= opt.min_delta && reg.p_value < opt.alpha;
     out.push_back(std::move(reg));
+  }
+  return out;
+}
+
+std::vector<double> holm_adjust(const std::vector<double>& p) {
+  std::vector<size_t> order(p.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&p](size_t a, size_t b) { return p[a] < p[b]; });
+  std::vector<double> out(p.size());
+  double running = 0;
+  const double m = static_cast<double>(p.size());
+  for (size_t j = 0; j < order.size(); ++j) {
+    running = std::max(running, std::min(1.0, (m - static_cast<double>(j)) * p[order[j]]));
+    out[order[j]] = running;
+  }
+  return out;
+}
+
+std::vector<Pairwise> compare_strategies(const Run& run, const RegressionOptions& opt) {
+  // Each (model, strategy, task)'s samples read once, by id.
+  struct Key {
+    std::string model, task;
+    bool operator<(const Key& o) const { return std::tie(model, task) < std::tie(o.model, o.task); }
+  };
+  std::map<Key, std::vector<std::pair<std::string, std::unordered_map<std::string, Sample>>>> by_task;
+  for (const Cell& c : run.cells)
+    for (const auto& [task, result] : c.tasks) {
+      std::unordered_map<std::string, Sample> m;
+      for (Sample& s : read_samples(result)) m.emplace(s.id, std::move(s));
+      by_task[{c.model, task}].emplace_back(c.strategy, std::move(m));
+    }
+  std::vector<Pairwise> out;
+  for (const auto& [key, cells] : by_task) {
+    const size_t first = out.size();
+    const bool yes_no = is_yes_no_task(key.task);
+    for (size_t i = 0; i < cells.size(); ++i)
+      for (size_t j = i + 1; j < cells.size(); ++j) {
+        Pairwise pw{key.model, key.task, cells[i].first, cells[j].first, yes_no ? "mcnemar" : "paired-bootstrap"};
+        std::vector<bool> ac, bc;
+        std::vector<double> as, bs;
+        for (const auto& [id, sa] : cells[i].second) {
+          const auto it = cells[j].second.find(id);
+          if (it == cells[j].second.end()) continue;
+          const Sample& sb = it->second;
+          if (yes_no && sa.correct && sb.correct) ac.push_back(*sa.correct), bc.push_back(*sb.correct);
+          if (!yes_no && sa.score && sb.score) as.push_back(*sa.score), bs.push_back(*sb.score);
+        }
+        if (yes_no) {
+          if (ac.empty()) continue;
+          const McNemar m = mcnemar_exact(ac, bc);
+          pw.n_paired = m.n;
+          pw.a_value = static_cast<double>(std::count(ac.begin(), ac.end(), true)) / static_cast<double>(m.n);
+          pw.b_value = static_cast<double>(std::count(bc.begin(), bc.end(), true)) / static_cast<double>(m.n);
+          pw.p_value = m.p_value;
+        } else {
+          if (as.empty()) continue;
+          // unordered_map order is not stable: sort the pairs so the bootstrap sees one order.
+          std::vector<std::pair<double, double>> ab;
+          for (size_t k = 0; k < as.size(); ++k) ab.emplace_back(as[k], bs[k]);
+          std::sort(ab.begin(), ab.end());
+          for (size_t k = 0; k < ab.size(); ++k) as[k] = ab[k].first, bs[k] = ab[k].second;
+          const PairedBootstrap b = paired_bootstrap(bs, as, opt.bootstrap_resamples, opt.seed);
+          pw.n_paired = b.n;
+          double sa = 0, sb = 0;
+          for (size_t k = 0; k < as.size(); ++k) sa += as[k], sb += bs[k];
+          pw.a_value = sa / static_cast<double>(as.size());
+          pw.b_value = sb / static_cast<double>(bs.size());
+          pw.p_value = b.p_two_sided();
+        }
+        out.push_back(std::move(pw));
+      }
+    std::vector<double> p;
+    for (size_t k = first; k < out.size(); ++k) p.push_back(out[k].p_value);
+    const std::vector<double> adj = holm_adjust(p);
+    for (size_t k = first; k < out.size(); ++k) {
+      Pairwise& pw = out[k];
+      pw.p_holm = adj[k - first];
+      pw.verdict = pw.p_holm < opt.pairwise_alpha && pw.a_value != pw.b_value
+                       ? (pw.a_value > pw.b_value ? pw.a + " > " + pw.b : pw.b + " > " + pw.a)
+                       : "not distinguishable";
+    }
+  }
+  return out;
+}
+
+std::string pairwise_csv(const std::string& run_id, const std::vector<Pairwise>& rows) {
+  std::string out = "run_id,model,task,strategy_a,strategy_b,test,n_paired,a,b,p_value,p_holm,verdict\n";
+  char buf[160];
+  for (const Pairwise& r : rows) {
+    out += csv_field(run_id) + ',' + csv_field(r.model) + ',' + csv_field(r.task) + ',' + csv_field(r.a) + ',' +
+           csv_field(r.b) + ',' + r.test + ',' + std::to_string(r.n_paired);
+    std::snprintf(buf, sizeof buf, ",%.17g,%.17g,%.17g,%.17g,", r.a_value, r.b_value, r.p_value, r.p_holm);
+    out += buf + csv_field(r.verdict) + '\n';
   }
   return out;
 }

@@ -36,6 +36,7 @@ ReportSummary write_report(const ReportOptions& opt) {
   }
   const std::vector<PairedTask> paired = in.baseline ? pair_samples(*in.baseline, *in.current) : std::vector<PairedTask>{};
   in.regressions = find_regressions(paired, opt.regression);
+  in.pairwise = compare_strategies(*in.current, opt.regression);
 
   std::filesystem::create_directories(opt.out);
   ReportSummary s;
@@ -46,6 +47,9 @@ ReportSummary write_report(const ReportOptions& opt) {
   s.n_compared = in.regressions.size();
   for (const Regression& r : in.regressions) s.n_regressions += r.regressed;
   write_atomically(opt.out / "leaderboard.csv", leaderboard_csv(rows));
+  write_atomically(opt.out / "pairwise.csv", pairwise_csv(in.current->run_id, in.pairwise));
+  for (const Pairwise& p : in.pairwise) s.n_distinguishable += p.verdict != "not distinguishable";
+  s.n_pairs = in.pairwise.size();
   std::set<std::string> tasks;
   for (const Cell& c : in.current->cells)
     for (const auto& [t, r] : c.tasks) tasks.insert(t);

@@ -18,6 +18,7 @@ struct ReportOptions {
 
 struct ReportSummary {
   size_t n_runs = 0, n_rows = 0, n_pages = 0, n_regressions = 0, n_compared = 0;
+  size_t n_pairs = 0, n_distinguishable = 0;  // strategy pairs compared within the newest night
   std::string current_run, baseline_run;
 };
 

@@ -53,6 +53,20 @@ std::map<std::string, std::optional<double>> numbers(const json& obj, const fs::
   return out;
 }
 
+// {"name": [lo, hi] | null}; anything else is an error naming the field.
+std::map<std::string, Range> ranges(const json& obj, const fs::path& path, const std::string& where) {
+  std::map<std::string, Range> out;
+  if (!obj.is_object()) throw StoreError(path.string() + ": field '" + where + "': expected an object");
+  for (const auto& [k, v] : obj.items()) {
+    if (v.is_null()) continue;
+    if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number() || v[0].get<double>() > v[1].get<double>())
+      throw StoreError(path.string() + ": field '" + where + "." + k + "': expected [lo, hi] with lo <= hi or null, got " +
+                       common::json_excerpt(v));
+    out[k] = {v[0].get<double>(), v[1].get<double>()};
+  }
+  return out;
+}
+
 TaskResult read_task(const fs::path& dir) {
   const fs::path path = dir / "metrics.json";
   const json j = read_json(path);
@@ -64,6 +78,14 @@ TaskResult read_task(const fs::path& dir) {
   if (j.contains("values")) t.values = numbers(j["values"], path, "values");
   if (j.contains("splits") && j["splits"].is_object())
     for (const auto& [split, v] : j["splits"].items()) t.splits[split] = numbers(v, path, "splits." + split);
+  if (j.contains("intervals")) {
+    const json& iv = j["intervals"];
+    if (!iv.is_object()) throw StoreError(path.string() + ": field 'intervals': expected an object, got " + common::json_excerpt(iv));
+    if (iv.contains("values")) t.value_intervals = ranges(iv["values"], path, "intervals.values");
+    if (iv.contains("splits") && iv["splits"].is_object())
+      for (const auto& [split, v] : iv["splits"].items()) t.split_intervals[split] = ranges(v, path, "intervals.splits." + split);
+    t.interval_method = str(iv, "method");
+  }
   if (j.contains("definitions") && j["definitions"].is_object())
     for (const auto& [k, v] : j["definitions"].items()) t.definitions[k] = v.is_string() ? v.get<std::string>() : v.dump();
   t.prompt_asset = str(j, "prompt_asset");

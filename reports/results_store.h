@@ -21,10 +21,18 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A 95 % interval from metrics.json "intervals" (tasks/scoring.h says how each is made).
+struct Range {
+  double lo = 0, hi = 0;
+};
+
 struct TaskResult {
   std::string task;
   std::map<std::string, std::optional<double>> values;
   std::map<std::string, std::map<std::string, std::optional<double>>> splits;
+  std::map<std::string, Range> value_intervals;                          // by value name
+  std::map<std::string, std::map<std::string, Range>> split_intervals;  // split -> name
+  std::string interval_method;
   std::map<std::string, std::string> definitions;
   std::string prompt_asset, fingerprint;
   std::optional<double> unparseable_rate, samples_per_s, peak_eval_memory_bytes;

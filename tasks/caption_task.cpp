@@ -116,6 +116,11 @@ class CaptionTask final : public Task {
         {"answer", "the generated caption .strip()ped"},
         {"split", split_description()},
         {"prompt_asset_text", asset_examples_text()}};
+    std::vector<double> per_image;
+    for (const auto& im : s.per_image) per_image.push_back(im.cider);
+    m["intervals"] = intervals_skeleton("bootstrap over images of the mean per-image CIDEr-D; IDF and the reference "
+                                        "length are those of the full evaluated set, not recomputed per resample");
+    m["intervals"]["values"]["cider"] = interval_json(metrics::bootstrap_mean(per_image, headline_bootstrap(which_ + "/cider")));
     m["unparseable_rate"] = 0.0;
     out.metrics = std::move(m);
     return out;

@@ -97,7 +97,16 @@ class MmeTask final : public Task {
     out.samples = std::move(scored.samples);
     const metrics::MmeScores& s = scored.scores;
     ordered_json m = metrics_skeleton();
-    m["values"] = {{"perception", s.perception}, {"cognition", s.cognition}, {"total", s.perception + s.cognition}};
+    // A group with no subtask present has no total (not 0): the leaderboard shows "-".
+    bool has[2] = {false, false};
+    for (const auto& t : s.tasks) has[metrics::mme_is_perception(t.task) ? 0 : 1] = true;
+    const ordered_json perception = has[0] ? ordered_json(s.perception) : ordered_json(nullptr);
+    const ordered_json cognition = has[1] ? ordered_json(s.cognition) : ordered_json(nullptr);
+    m["values"] = {{"perception", perception}, {"cognition", cognition}, {"total", s.perception + s.cognition}};
+    const metrics::MmeIntervals ci = metrics::mme_intervals(s, headline_bootstrap("mme/totals"));
+    m["intervals"] = intervals_skeleton("bootstrap over whole images (the eval_tool's consecutive line pairs), "
+                                        "stratified by subtask; acc and acc+ recomputed per resample");
+    m["intervals"]["values"] = {{"perception", interval_json(ci.perception)}, {"cognition", interval_json(ci.cognition)}};
     for (const auto& t : s.tasks)
       m["splits"][t.task] = {{"score", t.score}, {"acc", t.acc}, {"acc_plus", t.acc_plus},
                              {"n_questions", t.n_questions}, {"n_other", t.n_other}};

@@ -119,6 +119,7 @@ class PopeTask final : public Task {
     ordered_json m = metrics_skeleton();
     m["splits"] = pope_splits_json(scored);
     m["values"] = pope_values_json(scored);
+    m["intervals"] = pope_intervals_json(scored);
     std::string files;
     for (const auto& [split, v] : file_versions_) files += split + ": " + v + "; ";
     m["definitions"] = {

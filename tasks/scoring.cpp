@@ -29,6 +29,26 @@ std::string mme_label_name(metrics::YesNo v) {
 
 }  // namespace
 
+// --- Intervals ----------------------------------------------------------------------
+
+metrics::BootstrapOptions headline_bootstrap(const std::string& label) {
+  metrics::BootstrapOptions o;
+  o.seed = metrics::bootstrap_seed(o.seed, label);
+  return o;
+}
+
+ordered_json interval_json(const std::optional<metrics::Interval>& v) {
+  return v ? ordered_json::array({v->lo, v->hi}) : ordered_json(nullptr);
+}
+
+ordered_json intervals_skeleton(const std::string& method) {
+  const metrics::BootstrapOptions o;
+  return {{"confidence", o.confidence}, {"resamples", o.resamples}, {"method", method},
+          {"bootstrap", "percentile, numpy-linear quantiles; SplitMix64 seeded by " + std::to_string(o.seed) +
+                        " mixed with the task and statistic (metrics/intervals.h)"},
+          {"values", ordered_json::object()}, {"splits", ordered_json::object()}};
+}
+
 // --- POPE ---------------------------------------------------------------------------
 
 metrics::YesNo pope_label(std::string_view label, const std::string& file, long line) {
@@ -68,14 +88,17 @@ PopeScored score_pope(const std::vector<PopeItem>& items, const std::vector<std:
   for (const std::string& s : seen_order)
     if (std::find(order.begin(), order.end(), s) == order.end()) order.push_back(s);
   std::vector<metrics::PopeScores> refs, exacts;
+  std::vector<const metrics::PopeAccumulator*> ref_accs;
   for (const std::string& split : order) {
     const auto& [a_ref, a_exact] = acc.at(split);
+    ref_accs.push_back(&a_ref);
     out.splits.push_back({split, a_ref.compute(), a_exact.compute()});
     refs.push_back(out.splits.back().reference);
     exacts.push_back(out.splits.back().exact);
   }
   out.f1_mean = metrics::pope_mean_f1(refs);
   out.f1_mean_exact = metrics::pope_mean_f1(exacts);
+  out.intervals = metrics::pope_intervals(ref_accs, headline_bootstrap("pope/f1"));
   out.unparseable_rate =
       items.empty() ? 0.0 : static_cast<double>(n_exact_unparseable) / static_cast<double>(items.size());
   return out;
@@ -95,6 +118,16 @@ ordered_json pope_splits_json(const PopeScored& s) {
 
 ordered_json pope_values_json(const PopeScored& s) {
   return {{"f1_mean", opt(s.f1_mean)}, {"f1_mean_exact", opt(s.f1_mean_exact)}};
+}
+
+ordered_json pope_intervals_json(const PopeScored& s) {
+  ordered_json j = intervals_skeleton("accuracy: Wilson score interval; f1 and f1_mean: bootstrap over answers, "
+                                      "stratified by split (f1_mean averages the resampled splits' F1)");
+  j["values"]["f1_mean"] = interval_json(s.intervals.f1_mean);
+  for (size_t i = 0; i < s.splits.size(); ++i)
+    j["splits"][s.splits[i].split] = {{"f1", interval_json(s.intervals.f1[i])},
+                                      {"accuracy", interval_json(s.intervals.accuracy[i])}};
+  return j;
 }
 
 // --- MME ----------------------------------------------------------------------------

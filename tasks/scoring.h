@@ -17,12 +17,22 @@
 #include <nlohmann/json.hpp>
 
 #include "metrics/caption_metrics.h"
+#include "metrics/intervals.h"
 #include "metrics/mme.h"
 #include "metrics/pope.h"
 #include "metrics/vqa.h"
 #include "tasks/task.h"
 
 namespace lnb::tasks {
+
+// --- Intervals (metrics.json "intervals"; docs/results_store.md) ---------------------
+// The bootstrap every headline interval uses: 2000 resamples at 95 %, seeded by the
+// task and statistic name, so the same answers give the same interval everywhere.
+metrics::BootstrapOptions headline_bootstrap(const std::string& label);
+// [lo, hi], or null where the interval is undefined.
+nlohmann::ordered_json interval_json(const std::optional<metrics::Interval>& v);
+// The "intervals" object's frame: confidence, resamples, and what each method is.
+nlohmann::ordered_json intervals_skeleton(const std::string& method);
 
 // --- POPE ---------------------------------------------------------------------------
 // A label-file value: "yes" or "no" in any case (parse_yes_no_label); anything else is
@@ -47,12 +57,14 @@ struct PopeScored {
   std::optional<double> f1_mean, f1_mean_exact;
   double unparseable_rate = 0;            // the exact parser's bucket, over all items
   std::vector<SampleScore> samples;       // items' order
+  metrics::PopeIntervals intervals;       // reference parser, per split in `splits` order
 };
 // answers[i] (as the answer file holds it) answers items[i].
 PopeScored score_pope(const std::vector<PopeItem>& items, const std::vector<std::string_view>& answers);
 // metrics.json's "splits" object and "values" for a PopeScored.
 nlohmann::ordered_json pope_splits_json(const PopeScored& s);
 nlohmann::ordered_json pope_values_json(const PopeScored& s);
+nlohmann::ordered_json pope_intervals_json(const PopeScored& s);
 
 // --- MME ----------------------------------------------------------------------------
 // What the eval_tool's <subtask>.txt holds as the response: the answer .strip()ped,

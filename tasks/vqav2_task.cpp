@@ -153,6 +153,10 @@ class Vqav2Task final : public Task {
     const metrics::VqaScores &s = scored.scores[0], &l = scored.scores[1];
     m["values"] = {{"accuracy", s.overall_unrounded}, {"accuracy_official", s.overall}, {"accuracy_llava", l.overall_unrounded}};
     for (const auto& [type, acc] : s.per_answer_type) m["splits"][type] = {{"accuracy", acc}};
+    std::vector<double> per_question;
+    for (const SampleScore& q : out.samples) per_question.push_back(*q.score);
+    m["intervals"] = intervals_skeleton("bootstrap over questions of the mean official per-question accuracy x100");
+    m["intervals"]["values"]["accuracy"] = interval_json(metrics::bootstrap_mean(per_question, headline_bootstrap("vqav2/accuracy")));
     m["per_question_type"] = s.per_question_type;
     out.metrics = std::move(m);
     return out;

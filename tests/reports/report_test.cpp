@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "reports/html_report.h"
 #include "reports/leaderboard.h"
 #include "reports/regression.h"
 #include "reports/report.h"
@@ -63,7 +64,134 @@ TEST(Leaderboard, CsvHeaderIsStable) {
             "run_id,date,git_sha,model,strategy,mme_perception,mme_cognition,vqav2_accuracy,coco_cider,"
             "flickr30k_cider,pope_f1_random,pope_f1_popular,pope_f1_adversarial,pope_f1_mean,unparseable_pct,"
             "avg_normalized_score,trainable_params,trainable_pct,total_params,optimizer_state_bytes,"
-            "peak_train_memory_bytes,peak_eval_memory_bytes,checkpoint_bytes,train_seconds,eval_samples_per_s\n");
+            "peak_train_memory_bytes,peak_eval_memory_bytes,checkpoint_bytes,train_seconds,eval_samples_per_s,"
+            "mme_perception_lo95,mme_perception_hi95,mme_cognition_lo95,mme_cognition_hi95,vqav2_accuracy_lo95,"
+            "vqav2_accuracy_hi95,coco_cider_lo95,coco_cider_hi95,flickr30k_cider_lo95,flickr30k_cider_hi95,"
+            "pope_f1_random_lo95,pope_f1_random_hi95,pope_f1_popular_lo95,pope_f1_popular_hi95,"
+            "pope_f1_adversarial_lo95,pope_f1_adversarial_hi95,pope_f1_mean_lo95,pope_f1_mean_hi95\n");
+}
+
+TEST(Leaderboard, IntervalsFromMetricsJsonReachTheCsvAfterTheValues) {
+  const fs::path root = fresh_dir("intervals");
+  test::FixtureOptions o;
+  o.n_runs = 1;
+  o.n_samples = 0;
+  o.intervals = true;
+  test::write_store(root, o);
+  const std::vector<Row> rows = build_rows(read_store(root));
+  const Row& ln = *std::find_if(rows.begin(), rows.end(), [](const Row& r) { return r.strategy == "ln"; });
+  const size_t perception = column_index("mme_perception"), adv = column_index("pope_f1_adversarial");
+  ASSERT_TRUE(ln.intervals[perception]);
+  EXPECT_EQ(ln.intervals[perception]->lo, *ln.values[perception] - 10);
+  EXPECT_EQ(ln.intervals[perception]->hi, *ln.values[perception] + 10);
+  ASSERT_TRUE(ln.intervals[adv]);
+  EXPECT_DOUBLE_EQ(ln.intervals[adv]->lo, *ln.values[adv] - 0.05);
+  EXPECT_FALSE(ln.intervals[column_index("trainable_params")]);
+  // The CSV line of "ln": the interval columns hold lo and hi, after every value column.
+  const std::string csv = leaderboard_csv({ln});
+  const std::string line = csv.substr(csv.find('\n') + 1);
+  std::vector<std::string> fields;
+  std::stringstream ss(line.substr(0, line.size() - 1));
+  for (std::string f; std::getline(ss, f, ',');) fields.push_back(f);
+  const size_t first_interval = 5 + leaderboard_columns().size();
+  ASSERT_GT(fields.size(), first_interval + 1);
+  EXPECT_EQ(std::stod(fields[first_interval]), ln.intervals[perception]->lo);
+  EXPECT_EQ(std::stod(fields[first_interval + 1]), ln.intervals[perception]->hi);
+}
+
+TEST(Store, MalformedIntervalNamesTheField) {
+  const fs::path root = fresh_dir("bad_interval");
+  test::FixtureOptions o;
+  o.n_runs = 1;
+  o.n_samples = 0;
+  o.tasks = {"vqav2"};
+  o.strategies = {"ln"};
+  test::write_store(root, o);
+  const fs::path m = root / "night-0000" / "tiny-llava" / "ln" / "vqav2" / "metrics.json";
+  nlohmann::json j = nlohmann::json::parse(slurp(m));
+  j["intervals"] = {{"values", {{"accuracy", {70, 60}}}}};
+  test::write(m, j.dump());
+  try {
+    read_store(root);
+    FAIL() << "an interval with lo > hi was accepted";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("field 'intervals.values.accuracy': expected [lo, hi] with lo <= hi"),
+              std::string::npos) << e.what();
+  }
+}
+
+TEST(Leaderboard, HumanUnits) {
+  EXPECT_EQ(human_value(1234567, Unit::kCount), "1.23 M");
+  EXPECT_EQ(human_value(150162000, Unit::kBytes), "143.2 MiB");
+  EXPECT_EQ(human_value(3.0 * 1024 * 1024 * 1024, Unit::kBytes), "3.00 GiB");
+  EXPECT_EQ(human_value(3.7812, Unit::kPercent), "3.78 %");
+  EXPECT_EQ(human_value(0.0041, Unit::kPercent), "0.0041 %");
+  EXPECT_EQ(human_value(125, Unit::kSeconds), "2 min 05 s");
+  EXPECT_EQ(human_value(1391.25, Unit::kScore), "1391.2");
+  EXPECT_EQ(human_value(0.6712, Unit::kScore), "0.671");
+  EXPECT_EQ(human_value(512, Unit::kCount), "512");
+}
+
+TEST(Pairwise, HolmStepDownByHand) {
+  // sorted 0.005 0.01 0.03 0.04 -> x4 x3 x2 x1 = 0.02 0.03 0.06 0.04, then running max.
+  const std::vector<double> adj = holm_adjust({0.01, 0.04, 0.03, 0.005});
+  EXPECT_NEAR(adj[0], 0.03, 1e-15);
+  EXPECT_NEAR(adj[1], 0.06, 1e-15);
+  EXPECT_NEAR(adj[2], 0.06, 1e-15);
+  EXPECT_NEAR(adj[3], 0.02, 1e-15);
+  EXPECT_EQ(holm_adjust({0.9, 0.8})[0], 1.0);
+}
+
+TEST(Pairwise, APlantedDifferenceIsFoundAndIdenticalStrategiesAreNot) {
+  const fs::path root = fresh_dir("pairwise");
+  test::FixtureOptions o;
+  o.n_runs = 1;
+  o.n_samples = 400;
+  o.strategies = {"connector", "full", "full-twin"};
+  o.twin_of_last = true;  // full-twin answers exactly as full
+  o.tasks = {"pope", "vqav2"};
+  test::write_store(root, o);
+  const std::vector<reports::Run> runs = read_store(root);
+  const std::vector<Pairwise> pw = compare_strategies(runs.back(), RegressionOptions{});
+  ASSERT_EQ(pw.size(), 6u);  // 3 pairs x 2 tasks
+  for (const Pairwise& p : pw) {
+    SCOPED_TRACE(p.task + " " + p.a + " vs " + p.b);
+    EXPECT_EQ(p.n_paired, 400);
+    if (p.a == "full" && p.b == "full-twin") {
+      EXPECT_EQ(p.p_value, 1.0);
+      EXPECT_EQ(p.verdict, "not distinguishable");
+    } else {
+      // connector answers right ~50 % of the time, full ~58 %: 400 paired samples tell them
+      // apart only sometimes, so the verdict must follow the p-value, whichever it is.
+      EXPECT_EQ(p.test, p.task == "pope" ? "mcnemar" : "paired-bootstrap");
+      EXPECT_LE(p.p_value, p.p_holm);
+      EXPECT_EQ(p.verdict == "not distinguishable", p.p_holm >= 0.05);
+      if (p.verdict != "not distinguishable") {
+        EXPECT_EQ(p.verdict.substr(0, 4), "full");
+      }
+    }
+  }
+  // Written beside the leaderboard, and counted.
+  const ReportSummary s = write_report({root, root / "out", "", {}});
+  EXPECT_EQ(s.n_pairs, 6u);
+  const std::string csv = slurp(root / "out" / "pairwise.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "run_id,model,task,strategy_a,strategy_b,test,n_paired,a,b,p_value,p_holm,verdict");
+  EXPECT_NE(csv.find(",full,full-twin,"), std::string::npos);
+}
+
+TEST(Pairwise, AStrongEffectIsDistinguishable) {
+  const fs::path root = fresh_dir("pairwise_strong");
+  test::FixtureOptions o;
+  o.n_runs = 1;
+  o.n_samples = 400;
+  o.strategies = {"connector", "ln", "ln-simple", "lora", "full"};  // 50 % .. 82 % right
+  o.tasks = {"mme"};
+  test::write_store(root, o);
+  const std::vector<Pairwise> pw = compare_strategies(read_store(root).back(), RegressionOptions{});
+  const auto it = std::find_if(pw.begin(), pw.end(), [](const Pairwise& p) { return p.a == "connector" && p.b == "full"; });
+  ASSERT_NE(it, pw.end());
+  EXPECT_LT(it->p_holm, 1e-6);
+  EXPECT_EQ(it->verdict, "full > connector");
 }
 
 TEST(Leaderboard, RowsCarryScoresNextToParametersAndTheNormalizedAverage) {
@@ -133,6 +261,86 @@ TEST(Report, UnknownBaselineIsAnError) {
   o.n_samples = 0;
   test::write_store(root, o);
   EXPECT_THROW(write_report({root, root / "out", "night-9999", {}}), StoreError);
+}
+
+}  // namespace
+}  // namespace lnb::reports
+
+namespace lnb::reports {
+namespace {
+
+// The y of every scatter label (the labels column at x=472).
+std::vector<double> scatter_label_ys(const std::string& html) {
+  std::vector<double> ys;
+  const std::string key = "<text x=\"472\" y=\"";
+  for (size_t at = html.find(key); at != std::string::npos; at = html.find(key, at + 1))
+    ys.push_back(std::stod(html.substr(at + key.size())));
+  return ys;
+}
+
+TEST(Html, OneNightDrawsNoEmptyChartAndSaysWhy) {
+  const fs::path root = fresh_dir("one_night");
+  test::FixtureOptions o;
+  o.n_runs = 1;
+  o.n_samples = 10;
+  test::write_store(root, o);
+  write_report({root, root / "out", "", {}});
+  const std::string index = slurp(root / "out" / "index.html");
+  EXPECT_EQ(index.find("across nights"), std::string::npos) << "a trend chart with one night";
+  EXPECT_NE(index.find("One night so far"), std::string::npos);
+  EXPECT_EQ(index.find("no values"), std::string::npos);
+  EXPECT_NE(index.find("No baseline night yet"), std::string::npos);
+}
+
+TEST(Html, TwoNightsDrawTrendsWithAPointPerNight) {
+  const fs::path root = fresh_dir("two_nights");
+  test::FixtureOptions o;
+  o.n_runs = 2;
+  o.n_samples = 10;
+  o.strategies = {"ln", "lora"};
+  test::write_store(root, o);
+  write_report({root, root / "out", "", {}});
+  const std::string index = slurp(root / "out" / "index.html");
+  EXPECT_NE(index.find("mme_perception across nights"), std::string::npos);
+  EXPECT_NE(index.find("over 2 nights"), std::string::npos);
+}
+
+TEST(Html, ScatterLabelsNeverOverlapEvenWhenPointsCoincide) {
+  const fs::path root = fresh_dir("labels");
+  test::FixtureOptions o;
+  o.n_runs = 1;
+  o.n_samples = 0;
+  // Twelve strategies; the fixture gives neighbours nearly equal scores and a decade of
+  // parameters each, and duplicates land on the same point.
+  o.strategies = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"};
+  test::write_store(root, o);
+  write_report({root, root / "out", "", {}});
+  std::vector<double> ys = scatter_label_ys(slurp(root / "out" / "index.html"));
+  ASSERT_EQ(ys.size(), 12u);
+  std::sort(ys.begin(), ys.end());
+  for (size_t i = 1; i < ys.size(); ++i) EXPECT_GE(ys[i] - ys[i - 1], 12.0) << "labels " << i - 1 << " and " << i;
+}
+
+TEST(Html, MissingMetricIsADashAndUnitsAreHuman) {
+  const fs::path root = fresh_dir("dash");
+  test::FixtureOptions o;
+  o.n_runs = 1;
+  o.n_samples = 0;
+  o.strategies = {"ln"};
+  o.tasks = {"mme"};
+  test::write_store(root, o);
+  const fs::path m = root / "night-0000" / "tiny-llava" / "ln" / "mme" / "metrics.json";
+  nlohmann::json j = nlohmann::json::parse(slurp(m));
+  j["values"]["cognition"] = nullptr;  // a world without cognition subtasks
+  test::write(m, j.dump());
+  write_report({root, root / "out", "", {}});
+  const std::string index = slurp(root / "out" / "index.html");
+  const std::vector<Row> rows = build_rows(read_store(root));
+  EXPECT_FALSE(rows[0].values[column_index("mme_cognition")]);
+  EXPECT_NE(index.find("<td data-v=\"\">&mdash;</td>"), std::string::npos);
+  EXPECT_EQ(index.find("e+0"), std::string::npos) << "a number in exponent notation";
+  EXPECT_NE(index.find("MiB</td>"), std::string::npos);  // peak memory 1e9 + 1e7 bytes
+  EXPECT_NE(index.find(">10 k<"), std::string::npos);    // 1e4 trainable parameters
 }
 
 }  // namespace

@@ -29,6 +29,8 @@ struct FixtureOptions {
   int samples_last_runs = 1 << 30;  // write samples.jsonl only for the last N runs
   double regress_last = 0.0;     // share of correct answers the last run loses (planted regression)
   std::string model = "tiny-llava";
+  bool intervals = false;        // metrics.json "intervals": value +- 10 (mme), +- 0.05 (others)
+  bool twin_of_last = false;     // the last strategy answers exactly as the one before it
   std::string hostile;           // appended to every free-form string when non-empty
   uint64_t seed = 7;
 };
@@ -66,12 +68,21 @@ inline void write_store(const fs::path& root, const FixtureOptions& o) {
                   {"prompt_asset", "Describe the image." + o.hostile}, {"fingerprint", "fp-" + task},
                   {"unparseable_rate", 0.01}, {"eval", {{"samples_per_s", 50.0}, {"peak_eval_memory_bytes", 2e9}}}};
         if (!splits.is_null()) m["splits"] = splits;
+        if (o.intervals) {
+          const double h = task == "mme" ? 10 : 0.05;
+          json iv = {{"method", "fixture"}, {"values", json::object()}, {"splits", json::object()}};
+          for (const auto& [k, v] : values.items()) iv["values"][k] = {v.get<double>() - h, v.get<double>() + h};
+          for (const auto& [sp, vals] : splits.items())
+            for (const auto& [k, v] : vals.items()) iv["splits"][sp][k] = {v.get<double>() - h, v.get<double>() + h};
+          m["intervals"] = iv;
+        }
         write(cell / task / "metrics.json", m.dump());
         if (o.n_samples == 0 || r < o.n_runs - o.samples_last_runs) continue;
         std::string lines;
-        std::mt19937_64 srng(o.seed * 1000 + s * 10 + task.size());  // same answers every night...
+        const size_t as = o.twin_of_last && s + 1 == o.strategies.size() && s > 0 ? s - 1 : s;
+        std::mt19937_64 srng(o.seed * 1000 + as * 10 + task.size());  // same answers every night...
         for (int i = 0; i < o.n_samples; ++i) {
-          bool correct = u(srng) < 0.5 + 0.08 * static_cast<double>(s);  // night-independent
+          bool correct = u(srng) < 0.5 + 0.08 * static_cast<double>(as);  // night-independent
           if (last && correct && u(rng) < o.regress_last) correct = false;  // ...but the planted regression
           const std::string answer = correct ? "Yes" : "No";
           lines += json{{"id", task + "-" + std::to_string(i)}, {"prompt", "Is there a dog?" + o.hostile},

@@ -281,3 +281,56 @@ TEST(ScoreTaskCli, ListsRequestsAndScoresAnswersIntoTheResultsLayout) {
 
 }  // namespace
 }  // namespace lnb::tasks
+
+namespace lnb::tasks {
+namespace {
+
+// Every headline value in metrics.json has a 95 % interval around it, and it is the
+// same interval on a second scoring (seeded).
+TEST(Intervals, EveryHeadlineScoreHasAnIntervalAroundIt) {
+  FixtureCopy fx;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> headlines = {
+      {"mme", {"perception", "cognition"}}, {"vqav2", {"accuracy"}}, {"coco", {"cider"}},
+      {"flickr30k", {"cider"}}, {"pope", {"f1_mean"}}};
+  for (const auto& [name, keys] : headlines) {
+    SCOPED_TRACE(name);
+    auto l = load(fx, name, name);
+    const auto answers = golden_answers(name);
+    const json m = l.task->score(answers).metrics;
+    ASSERT_TRUE(m.contains("intervals"));
+    EXPECT_EQ(m["intervals"]["confidence"], 0.95);
+    EXPECT_FALSE(m["intervals"]["method"].get<std::string>().empty());
+    for (const std::string& k : keys) {
+      const json& iv = m["intervals"]["values"][k];
+      ASSERT_TRUE(iv.is_array()) << k << ": " << m["intervals"].dump();
+      const double v = m["values"][k].get<double>();
+      EXPECT_LE(iv[0].get<double>(), v) << k;
+      EXPECT_GE(iv[1].get<double>(), v) << k;
+    }
+    EXPECT_EQ(json(l.task->score(answers).metrics)["intervals"], m["intervals"]);
+  }
+  auto pope = load(fx, "pope", "pope");
+  const json p = pope.task->score(golden_answers("pope")).metrics;
+  for (const auto& [split, v] : p["splits"].items()) {
+    const json& acc = p["intervals"]["splits"][split]["accuracy"];
+    ASSERT_TRUE(acc.is_array()) << split;
+    EXPECT_LE(acc[0].get<double>(), v["accuracy"].get<double>());
+    EXPECT_GE(acc[1].get<double>(), v["accuracy"].get<double>());
+  }
+}
+
+TEST(MmeTask, AGroupWithoutSubtasksHasNoTotal) {
+  FixtureCopy fx;
+  TaskOptions o;
+  o.split = "existence";
+  auto l = load(fx, "mme", "mme", o);
+  std::vector<Answer> answers;
+  for (const auto& r : l.task->requests()) answers.push_back({r.id, "Yes"});
+  const json m = l.task->score(answers).metrics;
+  EXPECT_TRUE(m["values"]["cognition"].is_null()) << m["values"].dump();
+  EXPECT_TRUE(m["values"]["perception"].is_number());
+  EXPECT_TRUE(m["intervals"]["values"]["cognition"].is_null());
+}
+
+}  // namespace
+}  // namespace lnb::tasks
