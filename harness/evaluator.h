@@ -47,6 +47,9 @@ struct EvalSettings {
   int64_t vision_batch = 8;             // images through the vision tower together
   bool fold_lora = true;                // the caller folded a LoRA delta into the weights (part of the answers' key)
   std::string cuda_graphs = "auto";     // auto (= on for CUDA) | on | off
+  // Task folders of earlier nights (`lnbench run`, reuse_answers): one answered under the
+  // same key is copied instead of decoded again (samples, submission, eval.json, metrics).
+  std::function<std::vector<std::filesystem::path>(const std::filesystem::path& dir)> reuse_candidates;
   // What the answers depend on besides the task and these settings (model and delta
   // fingerprints). A task folder answered under another identity is moved aside to
   // stale-<n>/ and redone, never silently resumed.

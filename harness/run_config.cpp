@@ -28,6 +28,10 @@ const std::vector<OptionSpec>& run_options() {
   static const std::vector<OptionSpec> options = {
       opt("run_id", K::kString, "run", "Results go to RESULTS/RUN_ID; rerunning the same id resumes it"),
       opt("results", K::kPath, "results", "Results root (the store reports/ reads)"),
+      opt("reuse_answers", K::kBool, true,
+          "Take a task's answers from an earlier night in this store made under the same answers key (model, delta, "
+          "template, batch size, task files, engine settings) instead of decoding them again: a night where nothing "
+          "changed redoes nothing"),
       opt("protocol", K::kString, "llava15", "Evaluation protocol preset", false, {"llava15"}),
       opt("seed", K::kInt, 42, "Seed of training (init, shuffling, dropout)", false, {}, 0),
       opt("strategies", K::kList, json::array({"base"}),

@@ -290,7 +290,21 @@ class MatrixRun {
     phases_.push_back({{"phase", "load"}, {"model", mname}, {"seconds", seconds_since(t_load)},
                        {"peak_memory_bytes", training::read_memory(device_).peak_bytes}});
     if (!load_error.empty()) phases_.back()["error"] = load_error;
-    const EvalSettings es = eval_settings(cfg_, mcfg);
+    EvalSettings es = eval_settings(cfg_, mcfg);
+    if (cfg_["reuse_answers"].get<bool>()) {
+      // The same model/strategy/task folder in every other night of this store, newest
+      // run id first; the evaluator takes one whose answers key is this one's.
+      const fs::path results = run_dir_.parent_path(), me = run_dir_;
+      es.reuse_candidates = [results, me](const fs::path& dir) {
+        std::vector<fs::path> out;
+        const fs::path rel = fs::relative(dir, me);
+        for (const auto& e : fs::directory_iterator(results))
+          if (e.is_directory() && e.path() != me && fs::exists(e.path() / "run.json") && fs::is_directory(e.path() / rel))
+            out.push_back(e.path() / rel);
+        std::sort(out.rbegin(), out.rend());
+        return out;
+      };
+    }
     std::unique_ptr<Evaluator> ev;
     std::unique_ptr<training::DeltaSwap> swap;
     if (m) ev = std::make_unique<Evaluator>(*m, dist_, es), swap = std::make_unique<training::DeltaSwap>(*m);

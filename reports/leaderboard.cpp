@@ -182,13 +182,15 @@ std::string human_value(double v, Unit unit) {
   const double a = std::fabs(v);
   switch (unit) {
     case Unit::kCount:
-      if (a >= 1e9) std::snprintf(buf, sizeof buf, "%.3g B", v / 1e9);
+      if (a >= 1e12) std::snprintf(buf, sizeof buf, "%.4g T", v / 1e12);
+      else if (a >= 1e9) std::snprintf(buf, sizeof buf, "%.3g B", v / 1e9);
       else if (a >= 1e6) std::snprintf(buf, sizeof buf, "%.3g M", v / 1e6);
       else if (a >= 1e4) std::snprintf(buf, sizeof buf, "%.3g k", v / 1e3);
       else std::snprintf(buf, sizeof buf, "%.0f", v);
       break;
     case Unit::kBytes:
-      if (a >= 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof buf, "%.2f GiB", v / (1024.0 * 1024 * 1024));
+      if (a >= 1024.0 * 1024 * 1024 * 1024) std::snprintf(buf, sizeof buf, "%.2f TiB", v / (1024.0 * 1024 * 1024 * 1024));
+      else if (a >= 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof buf, "%.2f GiB", v / (1024.0 * 1024 * 1024));
       else if (a >= 1024.0 * 1024) std::snprintf(buf, sizeof buf, "%.1f MiB", v / (1024.0 * 1024));
       else if (a >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", v / 1024);
       else std::snprintf(buf, sizeof buf, "%.0f B", v);

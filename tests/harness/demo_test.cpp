@@ -166,6 +166,33 @@ void EveryFileOfTheStoreAndTheReportIsSchemaValid() {
   EXPECT_TRUE(fs::exists(*dir_ / "a" / "models" / "aligned" / "model.safetensors"));
 }
 
+// Night 2 repeats night 1's matrix: every answer comes from night 1 under its key, the
+// scores are night 1's, and the report trends and compares two nights.
+void TheSecondNightRedoesNothingAndTheReportShowsTwoNights() {
+  ASSERT_EQ(rc_, 0);
+  const fs::path night1 = *dir_ / "a" / "results" / "demo-test", night2 = *dir_ / "a" / "results" / "demo-test-night2";
+  EXPECT_EQ(scores_of(night2), scores_of(night1));
+  EXPECT_EQ(scores_of(night2).size(), kStrategies.size() * kTasks.size());
+  for (const auto& s : kStrategies)
+    for (const auto& t : kTasks) {
+      const json e = read_json(night2 / "shapes" / s / t / "eval.json");
+      ASSERT_TRUE(e.contains("reused_from")) << s << "/" << t;
+      EXPECT_EQ(fs::path(e["reused_from"].get<std::string>()), fs::absolute(night1 / "shapes" / s / t).lexically_normal());
+      EXPECT_EQ(read_file(night2 / "shapes" / s / t / "samples.jsonl"), read_file(night1 / "shapes" / s / t / "samples.jsonl"));
+    }
+  const std::string index = read_file(*dir_ / "a" / "report" / "index.html");
+  EXPECT_NE(index.find("2 night(s)"), std::string::npos);
+  EXPECT_NE(index.find("baseline: <b>demo-test</b>"), std::string::npos);
+  EXPECT_NE(index.find("pope_f1_mean across nights"), std::string::npos);
+  EXPECT_EQ(index.find("REGRESSED"), std::string::npos);
+  EXPECT_NE(index.find("Which differences are real"), std::string::npos);
+  const json demo = read_json(*dir_ / "a" / "demo.json");
+  EXPECT_EQ(demo["run_id"], "demo-test-night2");
+  EXPECT_TRUE(demo["timing"]["night2"]["seconds"].is_number());
+  const std::string pairwise = read_file(*dir_ / "a" / "report" / "pairwise.csv");
+  EXPECT_NE(pairwise.find("demo-test-night2,shapes,pope,"), std::string::npos);
+}
+
 void ARerunReusesEveryCacheAndChangesNoResult() {
   ASSERT_EQ(rc_, 0);
   const fs::path run = *dir_ / "a" / "results" / "demo-test";
@@ -196,6 +223,10 @@ TEST(Demo, ReducedDemoEndToEndInvariantsCachesAndKills) {
   dir_ = new fs::path(temp_dir("lnb_demo_test"));
   rc_ = run_demo(*dir_ / "a");
   ASSERT_EQ(rc_, 0) << read_file(dir_->string() + "/a.stderr");
+  {
+    SCOPED_TRACE("night 2");
+    TheSecondNightRedoesNothingAndTheReportShowsTwoNights();
+  }
   {
     SCOPED_TRACE("cells");
     EveryCellAndTaskIsPresentWithItsScoresParamsAndMemory();

@@ -134,8 +134,9 @@ TEST(Run, MatrixWritesTheStoreReusesCheckpointsAndSwapsDeltasExactly) {
     }
   }
 
-  // Another night (new run id): checkpoints reused by content, features read from disk.
-  r = run_lnbench("run " + cfg.string() + " --quiet --run-id night2");
+  // Another night (new run id) decoding again (reuse_answers off): checkpoints reused by
+  // content, features read from disk.
+  r = run_lnbench("run " + cfg.string() + " --quiet --run-id night2 --set reuse_answers=false");
   ASSERT_EQ(r.code, 0) << r.out;
   // The first cell of the night reads the features from disk; the later ones from memory.
   const json e2 = read_json(d / "results" / "night2" / "tiny" / "lora" / "pope" / "eval.json");
@@ -143,6 +144,33 @@ TEST(Run, MatrixWritesTheStoreReusesCheckpointsAndSwapsDeltasExactly) {
   EXPECT_GT(e2["feature_cache"]["disk_hits"].get<int64_t>(), 0) << e2.dump();
   EXPECT_EQ(read_json(d / "results" / "night2" / "tiny" / "lora" / "train.json")["reused"], true);
   EXPECT_EQ(metrics_files(d / "results" / "night2"), before);
+  EXPECT_FALSE(e2.contains("reused_from"));
+
+  // A third night with answer reuse (the default): every task is copied from an earlier
+  // night answered under the same key, nothing decoded; the same samples and metrics.
+  r = run_lnbench("run " + cfg.string() + " --quiet --run-id night3");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(metrics_files(d / "results" / "night3"), before);
+  for (const char* s : {"ln", "base", "lora"})
+    for (const char* t : {"pope", "mme"}) {
+      SCOPED_TRACE(std::string("night3 ") + s + "/" + t);
+      const fs::path cell = d / "results" / "night3" / "tiny" / s / t;
+      const json e = read_json(cell / "eval.json");
+      ASSERT_TRUE(e.contains("reused_from")) << e.dump();
+      const fs::path from = e["reused_from"].get<std::string>();
+      EXPECT_EQ(read_file(from / "answers.key"), read_file(cell / "answers.key"));
+      EXPECT_EQ(read_file(cell / "samples.jsonl"), read_file(run / "tiny" / s / t / "samples.jsonl"));
+      EXPECT_TRUE(fs::exists(cell / "submission"));
+    }
+  const json rj3 = read_json(d / "results" / "night3" / "run.json");
+  for (const json& p : rj3["phases"])
+    if (p["phase"] == "eval") {
+      EXPECT_TRUE(p["eval"].contains("reused_from")) << p.dump();
+    }
+  // Another batch size is another answers key: decoded, not reused.
+  r = run_lnbench("run " + cfg.string() + " --quiet --run-id night4 --set eval.batch_size=2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_FALSE(read_json(d / "results" / "night4" / "tiny" / "ln" / "pope" / "eval.json").contains("reused_from"));
 
   // The report reads the store, eval throughput included.
   r = run_lnbench("report " + (d / "results").string() + " --out " + (d / "report").string());

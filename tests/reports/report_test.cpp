@@ -130,6 +130,8 @@ TEST(Leaderboard, HumanUnits) {
   EXPECT_EQ(human_value(1391.25, Unit::kScore), "1391.2");
   EXPECT_EQ(human_value(0.6712, Unit::kScore), "0.671");
   EXPECT_EQ(human_value(512, Unit::kCount), "512");
+  EXPECT_EQ(human_value(1e13, Unit::kCount), "10 T");
+  EXPECT_EQ(human_value(7e9, Unit::kCount), "7 B");
 }
 
 TEST(Pairwise, HolmStepDownByHand) {
