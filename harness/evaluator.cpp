@@ -2,6 +2,7 @@
 
 #include "model/fingerprint.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -197,20 +198,43 @@ void move_aside(const fs::path& dir) {
             << "moved to " << stale.string() << " and answering again\n";
 }
 
+// The code that made the answers: sha256 of the lnbench executable and of the LibTorch
+// plugin this evaluator lives in. Answers are reused across nights only from the same
+// build, so a night after a code change decodes again and catches what the change did.
+const std::string& build_identity() {
+  static const std::string id = [] {
+    common::Sha256 h;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    Dl_info info{};
+    const bool have_plugin = dladdr(reinterpret_cast<void*>(&build_identity), &info) != 0 && info.dli_fname;
+    for (const fs::path& f : {exe, have_plugin ? fs::path(info.dli_fname) : fs::path()}) {
+      if (f.empty() || !fs::is_regular_file(f)) {
+        h.update("?\n");
+        continue;
+      }
+      h.update(common::read_file(f));
+    }
+    return h.hex_digest();
+  }();
+  return id;
+}
+
 // The first candidate answered under `key` and finished (metrics.json) is copied into
 // `dir`: samples and submission files, eval.json marked with where it came from, and
 // metrics.json last (its presence marks the task done, as for answers made here).
 void reuse_answers(const fs::path& dir, const std::string& key, const std::vector<fs::path>& candidates) {
   for (const fs::path& c : candidates) {
     if (!fs::exists(c / "metrics.json") || !fs::exists(c / "samples.jsonl") || !fs::exists(c / "answers.key")) continue;
-    if (common::read_file(c / "answers.key") != key + "\n") continue;
+    if (common::read_file(c / "answers.key") != key + "\n" || !fs::exists(c / "eval.json")) continue;
+    const ordered_json made = common::read_json(c / "eval.json");
+    if (!made.contains("build") || made["build"] != build_identity()) continue;  // another build made them
     common::write_file_atomic(dir / "samples.jsonl", common::read_file(c / "samples.jsonl"));
     if (fs::is_directory(c / "submission")) {
       fs::remove_all(dir / "submission");
       fs::copy(c / "submission", dir / "submission", fs::copy_options::recursive);
     }
-    ordered_json e = ordered_json::object();
-    if (fs::exists(c / "eval.json")) e = common::read_json(c / "eval.json");
+    ordered_json e = made;
     if (!e.contains("reused_from")) e["reused_from"] = fs::absolute(c).lexically_normal().string();
     common::write_file_atomic(dir / "eval.json", e.dump(2) + "\n");
     common::write_file_atomic(dir / "metrics.json", common::read_file(c / "metrics.json"));
@@ -414,6 +438,7 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   fs::create_directories(dir / "submission");
   task.export_submission(answers, dir / "submission");
   const double eval_seconds = seconds_since(t0);
+  report["build"] = build_identity();
   report["requests"] = reqs.size();
   report["answered_now"] = static_cast<int64_t>(totals[0]);
   report["resumed"] = resumed;

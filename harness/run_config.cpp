@@ -1,6 +1,7 @@
 #include "harness/run_config.h"
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -29,11 +30,14 @@ const std::vector<OptionSpec>& run_options() {
       opt("run_id", K::kString, "run", "Results go to RESULTS/RUN_ID; rerunning the same id resumes it"),
       opt("results", K::kPath, "results", "Results root (the store reports/ reads)"),
       opt("reuse_answers", K::kBool, true,
-          "Take a task's answers from an earlier night in this store made under the same answers key (model, delta, "
-          "template, batch size, task files, engine settings) instead of decoding them again: a night where nothing "
-          "changed redoes nothing"),
+          "Take a task's answers from an earlier night in this store made by the same lnbench build under the same "
+          "answers key (model, delta, template, batch size, task files, engine settings) instead of decoding them "
+          "again: a night where nothing changed redoes nothing"),
       opt("protocol", K::kString, "llava15", "Evaluation protocol preset", false, {"llava15"}),
       opt("seed", K::kInt, 42, "Seed of training (init, shuffling, dropout)", false, {}, 0),
+      opt("train.seeds", K::kList, json::array(),
+          "Train each strategy once per seed: the first seed's cell keeps the strategy's name, the others are "
+          "'<strategy>~seed<N>' (the report shows the spread across seeds); empty = 'seed' only"),
       opt("strategies", K::kList, json::array({"base"}),
        "Strategies to train and evaluate; 'base' evaluates the model as loaded"),
       opt("device", K::kString, "cpu", "cpu | cuda | cuda:N (under torchrun: cuda:LOCAL_RANK)"),
@@ -374,6 +378,16 @@ ordered_json resolve_run_config(const json& file_config, const std::vector<std::
   if (entries["models"].empty()) fail(origin, "models", "at least one model (models.NAME.path)", "none");
   if (entries["tasks"].empty()) fail(origin, "tasks", "at least one task (tasks.NAME.data)", "none");
   if (out["strategies"].empty()) fail(origin, "strategies", "at least one strategy", "[]");
+  {
+    std::set<std::string> seen;
+    for (const auto& sd : out["train"]["seeds"]) {
+      const std::string v = sd.get<std::string>();
+      const bool digits = !v.empty() && v.size() <= 18 && std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); });
+      if (!digits) fail(origin, "train.seeds", "non-negative integers", "'" + v.substr(0, 40) + "'");
+      if (!seen.insert(std::to_string(std::stoull(v))).second)
+        fail(origin, "train.seeds", "each seed once", "'" + v + "' twice");
+    }
+  }
   try {
     parse_strategy_lr(out["train"]["strategy_lr"].get<std::string>());
   } catch (const std::invalid_argument& e) {
@@ -427,6 +441,21 @@ ordered_json load_run_config(const fs::path& file, const std::vector<std::string
     throw ConfigError(e.what());
   }
   return resolve_run_config(j, overrides, file.string(), fs::absolute(file).parent_path());
+}
+
+std::vector<MatrixCell> matrix_cells(const nlohmann::ordered_json& cfg) {
+  std::vector<uint64_t> seeds;
+  for (const auto& s : cfg["train"]["seeds"]) seeds.push_back(std::stoull(s.get<std::string>()));
+  if (seeds.empty()) seeds.push_back(cfg["seed"].get<uint64_t>());
+  std::vector<MatrixCell> out;
+  for (const auto& sj : cfg["strategies"]) {
+    const std::string strategy = sj.get<std::string>();
+    for (size_t k = 0; k < seeds.size(); ++k) {
+      out.push_back({k == 0 ? strategy : strategy + "~seed" + std::to_string(seeds[k]), strategy, seeds[k]});
+      if (strategy == "base") break;
+    }
+  }
+  return out;
 }
 
 }  // namespace lnb::harness

@@ -8,6 +8,8 @@
 // `tasks.<name>.data`. Relative paths resolve against the config file's folder.
 #pragma once
 
+#include <cstdint>
+
 #include <filesystem>
 #include <map>
 #include <stdexcept>
@@ -67,5 +69,13 @@ std::map<std::string, double> parse_strategy_lr(const std::string& text);
 
 // Reads a config file (JSON) and resolves it.
 nlohmann::ordered_json load_run_config(const std::filesystem::path& file, const std::vector<std::string>& overrides);
+
+// One column of the matrix: a strategy trained with one seed. With train.seeds = [a, b],
+// "ln" (seed a) and "ln~seed<b>"; base is never trained, so it has one cell.
+struct MatrixCell {
+  std::string name, strategy;
+  uint64_t seed = 0;
+};
+std::vector<MatrixCell> matrix_cells(const nlohmann::ordered_json& config);
 
 }  // namespace lnb::harness

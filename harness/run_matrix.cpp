@@ -216,7 +216,12 @@ class MatrixRun {
     run_["config"] = cfg_;
     run_["versions"] = run_metadata();
     run_["device"] = {{"name", device_.str()}, {"world_size", dist_.world_size()}, {"backend", dist_.backend()}};
-    run_["seeds"] = {{"train", cfg_["seed"]}, {"generation", "greedy (no sampling)"}};
+    ordered_json train_seeds = ordered_json::array();
+    for (const MatrixCell& mc : matrix_cells(cfg_))
+      if (mc.strategy != "base" && std::find(train_seeds.begin(), train_seeds.end(), mc.seed) == train_seeds.end())
+        train_seeds.push_back(mc.seed);
+    run_["seeds"] = {{"train", train_seeds.empty() ? ordered_json::array({cfg_["seed"]}) : train_seeds},
+                     {"generation", "greedy (no sampling)"}};
     write_run();
   }
 
@@ -231,18 +236,19 @@ class MatrixRun {
   // Phase 1: each strategy trained, or its checkpoint reused by content.
   Trained train_model(const std::string& mname, const ordered_json& mcfg) {
     Trained out;
-    for (const auto& sj : cfg_["strategies"]) {
-      const std::string strategy = sj.get<std::string>();
+    for (const MatrixCell& mc : matrix_cells(cfg_)) {
+      const std::string& strategy = mc.name;  // the cell: results folder and report row
       const fs::path cell = run_dir_ / mname / strategy;
       fs::create_directories(cell);
-      if (strategy == "base") continue;
+      if (mc.strategy == "base") continue;
       const auto t0 = std::chrono::steady_clock::now();
-      ordered_json phase = {{"phase", "train"}, {"model", mname}, {"strategy", strategy}};
+      ordered_json phase = {{"phase", "train"}, {"model", mname}, {"strategy", strategy}, {"seed", mc.seed}};
       try {
-        (void)training::find_strategy(strategy);
+        (void)training::find_strategy(mc.strategy);
         if (cfg_["train"]["data"].get<std::string>().empty())
-          throw ConfigError("'train.data': expected an instruction JSON for strategy '" + strategy + "', found nothing");
-        training::TrainOptions o = train_options(cfg_, mcfg, strategy);
+          throw ConfigError("'train.data': expected an instruction JSON for strategy '" + mc.strategy + "', found nothing");
+        training::TrainOptions o = train_options(cfg_, mcfg, mc.strategy);
+        o.seed = mc.seed;
         const std::string key = checkpoint_key(o);
         o.out_dir = ckpt_root_ / key;
         const bool reuse = fs::exists(o.out_dir / "train.json") && fs::exists(o.out_dir / "checkpoint" / "meta.json");
@@ -258,6 +264,7 @@ class MatrixRun {
         report["checkpoint"] = (o.out_dir / "checkpoint").string();
         report["reused"] = reuse;
         report["model"] = mname;
+        report["seed"] = mc.seed;
         if (main()) common::write_file_atomic(cell / "train.json", report.dump(2) + "\n");
         out.checkpoint[strategy] = o.out_dir / "checkpoint";
         phase["reused"] = reuse;
@@ -309,8 +316,8 @@ class MatrixRun {
     std::unique_ptr<training::DeltaSwap> swap;
     if (m) ev = std::make_unique<Evaluator>(*m, dist_, es), swap = std::make_unique<training::DeltaSwap>(*m);
     if (swap) swap->set_fold_lora(es.fold_lora);
-    for (const auto& sj : cfg_["strategies"]) {
-      const std::string strategy = sj.get<std::string>();
+    for (const MatrixCell& mc : matrix_cells(cfg_)) {
+      const std::string& strategy = mc.name;
       std::string cell_error = trained.failed.count(strategy) ? trained.failed.at(strategy) : load_error;
       const auto ckpt = trained.checkpoint.find(strategy);
       const fs::path delta = ckpt == trained.checkpoint.end() ? fs::path() : ckpt->second;

@@ -295,6 +295,22 @@ std::string render_index(const ReportInputs& in) {
                                 bars(current_rows, "trainable_params", "trainable parameters per strategy");
   if (!per_param.empty()) h += "<h2>Score per trainable parameter and per GiB</h2>\n<div class=\"charts\">" + per_param + "</div>\n";
 
+  if (!in.seed_spreads.empty()) {
+    h += "<h2>Seed spread (newest night)</h2>\n<p class=\"note\">Strategies trained once per seed (train.seeds): each "
+         "score's mean, standard deviation and range across the seeds, beside the mean 95 % within-sample interval "
+         "half-width. <i>larger</i>: which moves the score more, the training seed (standard deviation above the "
+         "within-sample standard error) or which samples were drawn. seed_spread.csv has the numbers.</p>"
+         "<div class=\"scroll\"><table class=\"sortable\"><thead><tr>" + th("model") + th("strategy") + th("metric") +
+         th("seeds") + th("mean") + th("sd") + th("range") + th("sampling ±95 %") + th("larger") + "</tr></thead><tbody>\n";
+    for (const SeedSpread& s : in.seed_spreads) {
+      const Unit u = leaderboard_columns()[column_index(s.column)].unit;
+      h += "<tr>" + td_text(s.model) + td_text(s.strategy) + td_text(s.column) + "<td data-v=\"" +
+           std::to_string(s.cells.size()) + "\">" + std::to_string(s.cells.size()) + "</td>" + value_cell(s.mean, std::nullopt, u) +
+           value_cell(s.sd, std::nullopt, u) + "<td>" + range_text({s.min, s.max}, u) + "</td>" +
+           value_cell(s.sampling_half_width, std::nullopt, u) + td_text(s.larger.empty() ? "-" : s.larger) + "</tr>\n";
+    }
+    h += "</tbody></table></div>\n";
+  }
   h += "<h2>Which differences are real (newest night)</h2>\n";
   if (in.pairwise.empty()) {
     h += "<p class=\"note\">No two strategies of one model answered the same samples.</p>\n";

@@ -30,6 +30,7 @@ struct ReportInputs {
   const Run* baseline = nullptr;           // for regressions and flips; may be null
   std::vector<Regression> regressions;
   std::vector<Pairwise> pairwise;          // strategies compared within the current night
+  std::vector<SeedSpread> seed_spreads;    // strategies trained with several seeds (current night)
   RegressionOptions options;
 };
 

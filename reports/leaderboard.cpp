@@ -1,6 +1,7 @@
 // See leaderboard.h.
 #include "reports/leaderboard.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -173,6 +174,68 @@ std::string leaderboard_csv(const std::vector<Row>& rows) {
         put(iv ? std::optional<double>(iv->hi) : std::nullopt);
       }
     out += '\n';
+  }
+  return out;
+}
+
+std::string seedless(const std::string& cell) {
+  const size_t at = cell.find("~seed");
+  return at == std::string::npos ? cell : cell.substr(0, at);
+}
+
+std::vector<SeedSpread> seed_spreads(const std::vector<Row>& rows, const std::string& run_id) {
+  std::map<std::pair<std::string, std::string>, std::vector<const Row*>> groups;
+  for (const Row& r : rows)
+    if (r.run_id == run_id) groups[{r.model, seedless(r.strategy)}].push_back(&r);
+  const auto& cols = leaderboard_columns();
+  std::vector<SeedSpread> out;
+  for (const auto& [key, members] : groups) {
+    if (members.size() < 2) continue;
+    for (size_t k = 0; k < cols.size(); ++k) {
+      if (!cols[k].has_interval) continue;
+      SeedSpread s;
+      s.model = key.first, s.strategy = key.second, s.column = cols[k].name;
+      std::vector<double> v;
+      double half = 0;
+      size_t n_half = 0;
+      for (const Row* r : members) {
+        if (!r->values[k]) continue;
+        s.cells.push_back(r->strategy);
+        v.push_back(*r->values[k]);
+        if (r->intervals[k]) half += (r->intervals[k]->hi - r->intervals[k]->lo) / 2, ++n_half;
+      }
+      if (v.size() < 2) continue;
+      double sum = 0;
+      for (double x : v) sum += x;
+      s.mean = sum / static_cast<double>(v.size());
+      double ss = 0;
+      for (double x : v) ss += (x - s.mean) * (x - s.mean);
+      s.sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
+      s.min = *std::min_element(v.begin(), v.end());
+      s.max = *std::max_element(v.begin(), v.end());
+      if (n_half) {
+        s.sampling_half_width = half / static_cast<double>(n_half);
+        s.larger = s.sd > *s.sampling_half_width / 1.959963984540054 ? "seeds" : "sampling";
+      }
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+std::string seed_spread_csv(const std::string& run_id, const std::vector<SeedSpread>& spreads) {
+  std::string out = "run_id,model,strategy,metric,seeds,mean,sd,min,max,sampling_half_width95,larger\n";
+  char buf[200];
+  for (const SeedSpread& s : spreads) {
+    out += csv_field(run_id) + ',' + csv_field(s.model) + ',' + csv_field(s.strategy) + ',' + s.column + ',' +
+           std::to_string(s.cells.size());
+    std::snprintf(buf, sizeof buf, ",%.17g,%.17g,%.17g,%.17g,", s.mean, s.sd, s.min, s.max);
+    out += buf;
+    if (s.sampling_half_width) {
+      std::snprintf(buf, sizeof buf, "%.17g", *s.sampling_half_width);
+      out += buf;
+    }
+    out += ',' + s.larger + '\n';
   }
   return out;
 }

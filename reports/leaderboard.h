@@ -44,6 +44,23 @@ size_t column_index(const std::string& name);
 // all value columns, so the value columns keep their positions).
 std::string leaderboard_csv(const std::vector<Row>& rows);
 
+// The spread of one headline score across the seeds of one strategy in one night
+// (train.seeds: cells "<strategy>" and "<strategy>~seed<N>"), beside the within-sample
+// interval. `larger` says which moves the score more: "seeds" when the across-seed
+// standard deviation exceeds the mean within-sample standard error (95 % half-width /
+// 1.96), else "sampling"; "" when no cell has an interval.
+struct SeedSpread {
+  std::string model, strategy, column;
+  std::vector<std::string> cells;
+  double mean = 0, sd = 0, min = 0, max = 0;
+  std::optional<double> sampling_half_width;  // mean over the seeds of (hi - lo) / 2
+  std::string larger;
+};
+std::vector<SeedSpread> seed_spreads(const std::vector<Row>& rows, const std::string& run_id);
+std::string seed_spread_csv(const std::string& run_id, const std::vector<SeedSpread>& spreads);
+// "ln~seed7" -> "ln"; a name without the suffix is itself.
+std::string seedless(const std::string& cell);
+
 // A value as a person reads it: 1.2 M parameters, 143.2 MiB, 3.78 %, 2 min 5 s.
 std::string human_value(double v, Unit unit);
 

@@ -48,6 +48,8 @@ ReportSummary write_report(const ReportOptions& opt) {
   for (const Regression& r : in.regressions) s.n_regressions += r.regressed;
   write_atomically(opt.out / "leaderboard.csv", leaderboard_csv(rows));
   write_atomically(opt.out / "pairwise.csv", pairwise_csv(in.current->run_id, in.pairwise));
+  in.seed_spreads = seed_spreads(rows, in.current->run_id);
+  write_atomically(opt.out / "seed_spread.csv", seed_spread_csv(in.current->run_id, in.seed_spreads));
   for (const Pairwise& p : in.pairwise) s.n_distinguishable += p.verdict != "not distinguishable";
   s.n_pairs = in.pairwise.size();
   std::set<std::string> tasks;

@@ -156,7 +156,7 @@ void EveryFileOfTheStoreAndTheReportIsSchemaValid() {
   const std::string csv = read_file(*dir_ / "a" / "report" / "leaderboard.csv");
   size_t rows = 0;
   for (size_t p = csv.find("demo-test,"); p != std::string::npos; p = csv.find("demo-test,", p + 1)) ++rows;
-  EXPECT_EQ(rows, kStrategies.size());
+  EXPECT_EQ(rows, 2 * kStrategies.size() - 1);  // every trained strategy twice (train.seeds 42, 43), base once
   EXPECT_NE(read_file(*dir_ / "a" / "report" / "index.html").find("ln-simple"), std::string::npos);
   // The base model is an HF llava-hf folder.
   const json config = read_json(*dir_ / "a" / "models" / "base" / "config.json");
@@ -189,6 +189,17 @@ void TheSecondNightRedoesNothingAndTheReportShowsTwoNights() {
   const json demo = read_json(*dir_ / "a" / "demo.json");
   EXPECT_EQ(demo["run_id"], "demo-test-night2");
   EXPECT_TRUE(demo["timing"]["night2"]["seconds"].is_number());
+  // Two seeds: each trained strategy's second cell, and the report's seed spread.
+  for (const auto& s : kStrategies) {
+    if (s == "base") continue;
+    const json tj = read_json(night1 / "shapes" / (s + "~seed43") / "train.json");
+    EXPECT_EQ(tj["seed"], 43) << s;
+    EXPECT_EQ(read_json(night1 / "shapes" / s / "train.json")["seed"], 42) << s;
+    EXPECT_NE(tj["checkpoint_key"], read_json(night1 / "shapes" / s / "train.json")["checkpoint_key"]) << s;
+  }
+  EXPECT_NE(index.find("Seed spread"), std::string::npos);
+  const std::string spread = read_file(*dir_ / "a" / "report" / "seed_spread.csv");
+  EXPECT_NE(spread.find("demo-test-night2,shapes,ln,pope_f1_mean,2,"), std::string::npos) << spread.substr(0, 500);
   const std::string pairwise = read_file(*dir_ / "a" / "report" / "pairwise.csv");
   EXPECT_NE(pairwise.find("demo-test-night2,shapes,pope,"), std::string::npos);
 }

@@ -243,3 +243,34 @@ TEST(RunConfig, EngineOptionsAreValidated) {
 
 }  // namespace
 }  // namespace lnb::harness
+
+namespace lnb::harness {
+namespace {
+
+TEST(RunConfig, SeedsMakeOneCellPerSeedAndBadSeedsAreNamed) {
+  json c = minimal();
+  c["strategies"] = {"base", "ln", "lora"};
+  c["train"] = {{"seeds", {"42", "7"}}};
+  const auto resolved = resolve_run_config(c, {}, "cfg.json", "/base");
+  std::vector<std::string> names;
+  for (const MatrixCell& m : matrix_cells(resolved)) names.push_back(m.name + "/" + m.strategy + "/" + std::to_string(m.seed));
+  EXPECT_EQ(names, (std::vector<std::string>{"base/base/42", "ln/ln/42", "ln~seed7/ln/7", "lora/lora/42", "lora~seed7/lora/7"}));
+  // No seeds: the top-level seed, one cell per strategy.
+  json one = minimal();
+  one["strategies"] = {"ln"};
+  one["seed"] = 5;
+  const auto cells = matrix_cells(resolve_run_config(one, {}, "cfg.json", "/base"));
+  ASSERT_EQ(cells.size(), 1u);
+  EXPECT_EQ(cells[0].name, "ln");
+  EXPECT_EQ(cells[0].seed, 5u);
+  c["train"] = {{"seeds", {"42", "x1"}}};
+  std::string e = error_of(c);
+  EXPECT_NE(e.find("'train.seeds'"), std::string::npos) << e;
+  EXPECT_NE(e.find("'x1'"), std::string::npos) << e;
+  c["train"] = {{"seeds", {"3", "03"}}};
+  EXPECT_NE(error_of(c).find("twice"), std::string::npos);
+  EXPECT_EQ(error_of(c, {"train.seeds=1,2"}), "");
+}
+
+}  // namespace
+}  // namespace lnb::harness

@@ -167,6 +167,20 @@ TEST(Run, MatrixWritesTheStoreReusesCheckpointsAndSwapsDeltasExactly) {
     if (p["phase"] == "eval") {
       EXPECT_TRUE(p["eval"].contains("reused_from")) << p.dump();
     }
+  // Answers made by another build are never reused: a night after a code change decodes again.
+  for (const char* night : {"night", "night2", "night3"}) {
+    const fs::path e = d / "results" / night / "tiny" / "ln" / "pope" / "eval.json";
+    json j = read_json(e);
+    EXPECT_EQ(j["build"].get<std::string>().size(), 64u);
+    j["build"] = "another-build";
+    std::ofstream(e) << j.dump();
+  }
+  r = run_lnbench("run " + cfg.string() + " --quiet --run-id night5");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_FALSE(read_json(d / "results" / "night5" / "tiny" / "ln" / "pope" / "eval.json").contains("reused_from"));
+  EXPECT_TRUE(read_json(d / "results" / "night5" / "tiny" / "ln" / "mme" / "eval.json").contains("reused_from"));
+  EXPECT_EQ(answers_of(d / "results" / "night5" / "tiny" / "ln" / "pope" / "samples.jsonl"),
+            answers_of(run / "tiny" / "ln" / "pope" / "samples.jsonl"));
   // Another batch size is another answers key: decoded, not reused.
   r = run_lnbench("run " + cfg.string() + " --quiet --run-id night4 --set eval.batch_size=2");
   ASSERT_EQ(r.code, 0) << r.out;

@@ -347,3 +347,38 @@ TEST(Html, MissingMetricIsADashAndUnitsAreHuman) {
 
 }  // namespace
 }  // namespace lnb::reports
+
+namespace lnb::reports {
+namespace {
+
+TEST(SeedSpread, MeanSpreadAndTheLargerEffectPerStrategy) {
+  const fs::path root = fresh_dir("seeds");
+  test::FixtureOptions o;
+  o.n_runs = 1;
+  o.n_samples = 0;
+  o.intervals = true;  // +-10 on MME: a standard error of 10 / 1.96
+  o.strategies = {"ln", "ln~seed7", "lora"};
+  test::write_store(root, o);
+  const std::vector<Row> rows = build_rows(read_store(root));
+  const std::vector<SeedSpread> spreads = seed_spreads(rows, "night-0000");
+  const auto it = std::find_if(spreads.begin(), spreads.end(), [](const SeedSpread& s) { return s.column == "mme_perception"; });
+  ASSERT_NE(it, spreads.end());
+  EXPECT_EQ(it->strategy, "ln");
+  EXPECT_EQ(it->cells, (std::vector<std::string>{"ln", "ln~seed7"}));
+  const size_t col = column_index("mme_perception");
+  const double a = *rows[0].values[col], b = *rows[1].values[col];
+  EXPECT_DOUBLE_EQ(it->mean, (a + b) / 2);
+  EXPECT_NEAR(it->sd, std::abs(a - b) / std::sqrt(2.0), 1e-9);
+  EXPECT_NEAR(*it->sampling_half_width, 10, 1e-9);
+  EXPECT_EQ(it->larger, std::abs(a - b) / std::sqrt(2.0) > 10 / 1.959963984540054 ? "seeds" : "sampling");
+  for (const SeedSpread& s : spreads) EXPECT_NE(s.strategy, "lora") << "one seed has no spread";
+  EXPECT_EQ(seedless("prefix+ln~seed43"), "prefix+ln");
+  write_report({root, root / "out", "", {}});
+  EXPECT_NE(slurp(root / "out" / "index.html").find("Seed spread"), std::string::npos);
+  const std::string csv = slurp(root / "out" / "seed_spread.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "run_id,model,strategy,metric,seeds,mean,sd,min,max,sampling_half_width95,larger");
+  EXPECT_NE(csv.find(",ln,mme_perception,2,"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lnb::reports
