@@ -35,18 +35,28 @@ uint64_t SplitMix64::next() {
   return z ^ (z >> 31);
 }
 
+namespace {
+
+// The 128-bit product a * b as (high, low) words, in portable C++ (no __int128).
+void mul_64x64(uint64_t a, uint64_t b, uint64_t& hi, uint64_t& lo) {
+  const uint64_t a_lo = a & 0xffffffffULL, a_hi = a >> 32, b_lo = b & 0xffffffffULL, b_hi = b >> 32;
+  const uint64_t ll = a_lo * b_lo, lh = a_lo * b_hi, hl = a_hi * b_lo, hh = a_hi * b_hi;
+  const uint64_t mid = (ll >> 32) + (lh & 0xffffffffULL) + (hl & 0xffffffffULL);
+  lo = (mid << 32) | (ll & 0xffffffffULL);
+  hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
+}  // namespace
+
 uint64_t SplitMix64::below(uint64_t n) {
   if (n == 0) throw std::invalid_argument("SplitMix64::below(0)");
-  unsigned __int128 m = static_cast<unsigned __int128>(next()) * n;
-  uint64_t low = static_cast<uint64_t>(m);
+  uint64_t hi = 0, low = 0;
+  mul_64x64(next(), n, hi, low);
   if (low < n) {
     const uint64_t threshold = (0 - n) % n;
-    while (low < threshold) {
-      m = static_cast<unsigned __int128>(next()) * n;
-      low = static_cast<uint64_t>(m);
-    }
+    while (low < threshold) mul_64x64(next(), n, hi, low);
   }
-  return static_cast<uint64_t>(m >> 64);
+  return hi;
 }
 
 uint64_t bootstrap_seed(uint64_t base, const std::string& label) {

@@ -133,7 +133,9 @@ std::vector<Pairwise> compare_strategies(const Run& run, const RegressionOptions
     const bool yes_no = is_yes_no_task(key.task);
     for (size_t i = 0; i < cells.size(); ++i)
       for (size_t j = i + 1; j < cells.size(); ++j) {
-        Pairwise pw{key.model, key.task, cells[i].first, cells[j].first, yes_no ? "mcnemar" : "paired-bootstrap"};
+        Pairwise pw;
+        pw.model = key.model, pw.task = key.task, pw.a = cells[i].first, pw.b = cells[j].first;
+        pw.test = yes_no ? "mcnemar" : "paired-bootstrap";
         std::vector<bool> ac, bc;
         std::vector<double> as, bs;
         for (const auto& [id, sa] : cells[i].second) {

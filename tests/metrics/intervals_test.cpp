@@ -22,6 +22,16 @@ TEST(Intervals, SplitMix64MatchesTheReferenceStream) {
   EXPECT_EQ(r.next(), 0x06c45d188009454fULL);
 }
 
+TEST(Intervals, BoundedDrawMatchesLemiresMethodOverTheWhole64BitRange) {
+  // Python's exact integers: m = next() * n; reject while (m mod 2^64) < (2^64 - n) mod n; m >> 64.
+  SplitMix64 r(0);
+  EXPECT_EQ(r.below(0xfffffffffffffff5ULL), 16294208416658607525ULL);
+  EXPECT_EQ(r.below(3), 1u);
+  EXPECT_EQ(r.below(1000000000000000007ULL), 26433771592597817ULL);
+  EXPECT_EQ(r.below((1ULL << 63) + 12345), 8954805688390283207ULL);
+  EXPECT_EQ(r.below(1000), 106u);
+}
+
 TEST(Intervals, BoundedDrawIsUniform) {
   SplitMix64 r(7);
   std::vector<int> counts(7, 0);
