@@ -3,6 +3,8 @@
 #include "model/fingerprint.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -198,22 +201,68 @@ void move_aside(const fs::path& dir) {
             << "moved to " << stale.string() << " and answering again\n";
 }
 
-// The code that made the answers: sha256 of the lnbench executable and of the LibTorch
-// plugin this evaluator lives in. Answers are reused across nights only from the same
-// build, so a night after a code change decodes again and catches what the change did.
+// The GNU build ids (the linker's hash of the linked output, .note.gnu.build-id) of the
+// executable and of the object holding `symbol`, read from the loaded program headers;
+// "" for an object without one.
+struct BuildIds {
+  std::string exe, plugin;
+};
+BuildIds loaded_build_ids(const void* symbol) {
+  struct Walk {
+    uintptr_t symbol;
+    BuildIds ids;
+  } walk{reinterpret_cast<uintptr_t>(symbol), {}};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        Walk& w = *static_cast<Walk*>(data);
+        std::string id;
+        bool holds_symbol = false;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          const uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+          if (ph.p_type == PT_LOAD && w.symbol >= start && w.symbol < start + ph.p_memsz) holds_symbol = true;
+          if (ph.p_type != PT_NOTE || !id.empty()) continue;
+          for (size_t at = 0; at + sizeof(ElfW(Nhdr)) <= ph.p_memsz;) {
+            const auto* n = reinterpret_cast<const ElfW(Nhdr)*>(start + at);
+            const auto* name = reinterpret_cast<const char*>(n + 1);
+            const auto* desc = reinterpret_cast<const unsigned char*>(name + ((n->n_namesz + 3) & ~3u));
+            if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
+              static const char* hex = "0123456789abcdef";
+              for (uint32_t k = 0; k < n->n_descsz; ++k) id += hex[desc[k] >> 4], id += hex[desc[k] & 15];
+              break;
+            }
+            at += sizeof(ElfW(Nhdr)) + ((n->n_namesz + 3) & ~3u) + ((n->n_descsz + 3) & ~3u);
+          }
+        }
+        if (info->dlpi_name == nullptr || info->dlpi_name[0] == '\0') {
+          if (w.ids.exe.empty()) w.ids.exe = id;  // the first nameless object is the executable
+        }
+        if (holds_symbol) w.ids.plugin = id;
+        return 0;
+      },
+      &walk);
+  return walk.ids;
+}
+
+// The code that made the answers: the GNU build ids of the lnbench executable and of the
+// LibTorch plugin this evaluator lives in (both linked with --build-id, so any change to
+// either changes them; reading them costs microseconds where hashing the 270 MB of
+// files cost ~0.7 s per process). Without a build id, the file's sha256. Answers are
+// reused across nights only from the same build, so a night after a code change decodes
+// again and catches what the change did.
 const std::string& build_identity() {
   static const std::string id = [] {
-    common::Sha256 h;
+    const BuildIds ids = loaded_build_ids(reinterpret_cast<const void*>(&build_identity));
     std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     Dl_info info{};
     const bool have_plugin = dladdr(reinterpret_cast<void*>(&build_identity), &info) != 0 && info.dli_fname;
-    for (const fs::path& f : {exe, have_plugin ? fs::path(info.dli_fname) : fs::path()}) {
-      if (f.empty() || !fs::is_regular_file(f)) {
-        h.update("?\n");
-        continue;
-      }
-      h.update(common::read_file(f));
+    const fs::path files[2] = {fs::read_symlink("/proc/self/exe", ec), have_plugin ? fs::path(info.dli_fname) : fs::path()};
+    const std::string* build_ids[2] = {&ids.exe, &ids.plugin};
+    common::Sha256 h;
+    for (int k = 0; k < 2; ++k) {
+      if (!build_ids[k]->empty()) h.update("build-id " + *build_ids[k] + "\n");
+      else if (!files[k].empty() && fs::is_regular_file(files[k])) h.update(common::read_file(files[k]));
+      else h.update("?\n");
     }
     return h.hex_digest();
   }();
@@ -223,7 +272,8 @@ const std::string& build_identity() {
 // The first candidate answered under `key` and finished (metrics.json) is copied into
 // `dir`: samples and submission files, eval.json marked with where it came from, and
 // metrics.json last (its presence marks the task done, as for answers made here).
-void reuse_answers(const fs::path& dir, const std::string& key, const std::vector<fs::path>& candidates) {
+// Returns the folder the answers came from, or nullopt when none could be reused.
+std::optional<std::string> reuse_answers(const fs::path& dir, const std::string& key, const std::vector<fs::path>& candidates) {
   for (const fs::path& c : candidates) {
     if (!fs::exists(c / "metrics.json") || !fs::exists(c / "samples.jsonl") || !fs::exists(c / "answers.key")) continue;
     if (common::read_file(c / "answers.key") != key + "\n" || !fs::exists(c / "eval.json")) continue;
@@ -238,8 +288,9 @@ void reuse_answers(const fs::path& dir, const std::string& key, const std::vecto
     if (!e.contains("reused_from")) e["reused_from"] = fs::absolute(c).lexically_normal().string();
     common::write_file_atomic(dir / "eval.json", e.dump(2) + "\n");
     common::write_file_atomic(dir / "metrics.json", common::read_file(c / "metrics.json"));
-    return;
+    return e["reused_from"].get<std::string>();
   }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -255,18 +306,21 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
             (s_.fold_lora ? " lora folded" : "") + "\n");
   const std::string key = kh.hex_digest();
   const fs::path key_file = dir / "answers.key";
+  std::optional<std::string> reused;  // rank 0's: where the answers were just copied from
   if (dist_.is_main()) {
     fs::create_directories(dir);
     const bool has_work = fs::exists(dir / "samples.jsonl") || fs::exists(dir / "metrics.json") || !other_rank_files(dir).empty();
     const bool same = fs::exists(key_file) && common::read_file(key_file) == key + "\n";
     if (has_work && !same) move_aside(dir);
     if (!same) common::write_file_atomic(key_file, key + "\n");
-    if (!fs::exists(dir / "metrics.json") && s_.reuse_candidates) reuse_answers(dir, key, s_.reuse_candidates(dir));
+    if (!fs::exists(dir / "metrics.json") && s_.reuse_candidates) reused = reuse_answers(dir, key, s_.reuse_candidates(dir));
   }
   dist_.barrier();
   if (fs::exists(dir / "metrics.json")) {
     ordered_json done = {{"schema", "lnbench.eval/1"}, {"task", std::string(task.name())}, {"already_done", true}};
-    if (fs::exists(dir / "eval.json")) {
+    if (reused) {
+      done["reused_from"] = *reused;
+    } else if (fs::exists(dir / "eval.json")) {  // finished before this call (a resumed night)
       const ordered_json e = common::read_json(dir / "eval.json");
       if (e.contains("reused_from")) done["reused_from"] = e["reused_from"];
     }
@@ -432,7 +486,7 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   const tasks::TaskScores scores = task.score(answers);
   std::string samples;
   for (size_t i = 0; i < reqs.size(); ++i)
-    samples += tasks::sample_record(reqs[i], answered.at(reqs[i].id).prompt, answers[i].text, scores.samples[i]).dump() + "\n";
+    samples += tasks::sample_record(reqs[i], task.data_root(), answered.at(reqs[i].id).prompt, answers[i].text, scores.samples[i]).dump() + "\n";
   common::write_file_atomic(dir / "samples.jsonl", samples);
   for (const fs::path& f : others) fs::remove(f);
   fs::create_directories(dir / "submission");

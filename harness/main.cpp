@@ -8,18 +8,12 @@
 #include <iostream>
 
 #include "harness/cli.h"
+#include "harness/plugin_path.h"
 
 namespace {
 
-std::filesystem::path plugin_path() {
-  if (const char* env = std::getenv("LNB_TORCH_PLUGIN")) return env;
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return exe.parent_path().parent_path() / "lib" / "liblnbench_torch.so";
-}
-
 int run_plugin(int argc, char** argv) {
-  const std::filesystem::path path = plugin_path();
+  const std::filesystem::path path = lnb::harness::plugin_path("liblnbench_torch.so", "LNB_TORCH_PLUGIN");
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     std::cerr << "lnbench: cannot load the LibTorch part of lnbench (" << path.string() << "): " << dlerror()

@@ -1,12 +1,52 @@
 // `lnbench report RESULTS_ROOT [--out DIR] [--baseline RUN_ID] [--fail-on-regression]`.
 // Torch-free: runs in the lnbench executable without loading LibTorch.
+#include <dlfcn.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include "harness/cli.h"
+#include "harness/plugin_path.h"
 #include "reports/report.h"
 #include "reports/results_store.h"
 
 namespace lnb::harness {
+
+namespace {
+
+// The sample browser's thumbnails: liblnbench_images.so (OpenCV), loaded on the first
+// image; where it cannot be loaded, the report embeds small images as they are.
+reports::Thumbnailer opencv_thumbnailer() {
+  return [](const std::filesystem::path& image) -> std::optional<reports::Thumbnail> {
+    using Make = int (*)(const char*, int, unsigned char**, size_t*);
+    using Free = void (*)(unsigned char*);
+    static Make make = nullptr;
+    static Free release = nullptr;
+    static bool tried = false;
+    if (!tried) {
+      tried = true;
+      const std::filesystem::path lib = plugin_path("liblnbench_images.so", "LNB_IMAGE_PLUGIN");
+      if (void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+        make = reinterpret_cast<Make>(dlsym(h, "lnb_thumbnail"));
+        release = reinterpret_cast<Free>(dlsym(h, "lnb_thumbnail_free"));
+      }
+      if (!make || !release) {
+        make = nullptr;
+        std::cerr << "lnbench report: no thumbnails (" << lib.string() << " not loadable); images up to "
+                  << reports::kMaxEmbeddedImageBytes / 1024 << " KiB are embedded as they are\n";
+      }
+    }
+    if (!make) return reports::embed_small_image(image);
+    unsigned char* bytes = nullptr;
+    size_t n = 0;
+    if (make(image.c_str(), 96, &bytes, &n) != 0) return std::nullopt;
+    reports::Thumbnail t{"image/jpeg", std::string(reinterpret_cast<const char*>(bytes), n)};
+    release(bytes);
+    return t;
+  };
+}
+
+}  // namespace
 
 void register_report(CLI::App& app, int& exit_code) {
   static reports::ReportOptions opt;
@@ -26,7 +66,7 @@ void register_report(CLI::App& app, int& exit_code) {
   cmd->callback([&exit_code] {
     if (opt.out.empty()) opt.out = opt.root / "report";
     try {
-      const reports::ReportSummary s = reports::write_report(opt);
+      const reports::ReportSummary s = reports::write_report(opt, opencv_thumbnailer());
       std::cout << "lnbench report: " << s.n_runs << " run(s), " << s.n_rows << " leaderboard row(s), " << s.n_pages
                 << " task page(s) -> " << opt.out.string() << "\n";
       if (!s.baseline_run.empty())

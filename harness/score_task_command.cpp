@@ -88,7 +88,7 @@ int run(const ScoreTaskArgs& a) {
     std::string samples;
     for (size_t i = 0; i < s.samples.size(); ++i) {
       const auto& r = task->requests()[i];
-      samples += tasks::sample_record(r, plain_prompt(r), *by_id[r.id], s.samples[i])
+      samples += tasks::sample_record(r, task->data_root(), plain_prompt(r), *by_id[r.id], s.samples[i])
                      .dump(-1, ' ', false, ordered_json::error_handler_t::replace) + "\n";
     }
     common::write_file_atomic(out / "samples.jsonl", samples);

@@ -97,7 +97,9 @@ BootstrapResult stratified_bootstrap(const std::vector<size_t>& strata_sizes, si
       else ++out.undefined[k];
     }
   }
-  const double tail = (1 - opt.confidence) / 2;
+  // The tails as numpy.percentile gets them from [2.5, 97.5]: (1 - 0.95) / 2 would be
+  // 0.025000000000000022, and the lower bound would differ from numpy's in its last bits.
+  const double tail_pct = (100 - 100 * opt.confidence) / 2;
   for (size_t k = 0; k < n_statistics; ++k) {
     std::vector<double>& d = draws[k];
     if (d.empty() || out.undefined[k] > opt.resamples / 20) {
@@ -105,7 +107,7 @@ BootstrapResult stratified_bootstrap(const std::vector<size_t>& strata_sizes, si
       continue;
     }
     std::sort(d.begin(), d.end());
-    out.intervals.emplace_back(Interval{quantile_linear(d, tail), quantile_linear(d, 1 - tail)});
+    out.intervals.emplace_back(Interval{quantile_linear(d, tail_pct / 100), quantile_linear(d, (100 - tail_pct) / 100)});
   }
   return out;
 }

@@ -19,4 +19,7 @@ std::string html_escape(std::string_view text);
 // tab or CR) gets a leading apostrophe, unless it parses as a number.
 std::string csv_field(std::string_view text);
 
+// RFC 4648 base64 with padding (data: URIs in the self-contained pages).
+std::string base64(std::string_view bytes);
+
 }  // namespace lnb::reports

@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "reports/escape.h"
 
@@ -225,7 +228,155 @@ std::string th(const std::string& text, const std::string& title = "") {
 
 std::string td_text(const std::string& text) { return "<td class=\"t\">" + html_escape(text) + "</td>"; }
 
+// What a strategy's answer is compared on: the parse the metric saw, else the raw text.
+const std::string& answer_key(const Sample& s) { return s.parsed.empty() ? s.answer : s.parsed; }
+
+const char* kBrowserScript = R"(<script>
+document.querySelectorAll('input[name=sample-filter]').forEach(function(r){
+  r.addEventListener('change', function(){
+    document.querySelectorAll('#samples tbody tr').forEach(function(tr){
+      tr.style.display = (r.value === 'all' || tr.dataset[r.value] === '1') ? '' : 'none';
+    });
+  });
+});
+</script>)";
+
+// The sample browser's section: filters, then a row per kept sample with its thumbnail
+// (one CSS class per distinct image, so an image asked about twice is embedded once).
+std::string sample_browser_section(const ReportInputs& in, const std::string& task, const std::vector<Flip>& flips) {
+  if (!in.samples) return "";
+  const SampleBrowser b = browse_samples(*in.samples, task, flips);
+  if (b.rows.empty()) return "";
+  size_t shown_disagree = 0, shown_flipped = 0;
+  for (const BrowserRow& r : b.rows) shown_disagree += r.disagree, shown_flipped += r.flipped;
+  std::string h = "<h2 id=\"sample-browser\">Samples (night " + html_escape(in.current->run_id) + ")</h2><p class=\"note\">" +
+                  std::to_string(b.n_total) + " sample(s); the strategies disagree on " + std::to_string(b.n_disagree) +
+                  (in.baseline ? ", " + std::to_string(b.n_flipped) + " changed answer since " + html_escape(in.baseline->run_id)
+                               : std::string(", no previous night to compare with")) +
+                  ". Shown: " + std::to_string(b.rows.size()) +
+                  (b.rows.size() < b.n_total ? " (those first, then the rest in file order; every sample is in each "
+                                               "strategy's samples.jsonl)" : std::string()) +
+                  ".</p>\n<p class=\"filters\">Show: <label><input type=\"radio\" name=\"sample-filter\" value=\"all\" checked> all (" +
+                  std::to_string(b.rows.size()) + ")</label> <label><input type=\"radio\" name=\"sample-filter\" value=\"disagree\"> "
+                  "strategies disagree (" + std::to_string(shown_disagree) + ")</label> <label><input type=\"radio\" "
+                  "name=\"sample-filter\" value=\"flipped\"" + (in.baseline ? "" : " disabled") + "> flipped since the baseline (" +
+                  std::to_string(shown_flipped) + ")</label></p>\n";
+  const Thumbnailer& make = in.thumbnail ? in.thumbnail : Thumbnailer(embed_small_image);
+  std::map<std::string, std::string> image_class;  // path -> class name ("" where none could be made)
+  std::string css;
+  for (const BrowserRow& r : b.rows)
+    for (const Sample* s : r.answers) {
+      if (!s || s->image.empty() || image_class.count(s->image)) continue;
+      const std::optional<Thumbnail> t = make(s->image);
+      std::string cls;
+      if (t && !t->bytes.empty()) {
+        cls = "im" + std::to_string(image_class.size());
+        css += "." + cls + "{background-image:url(data:" + html_escape(t->mime) + ";base64," + base64(t->bytes) + ")}\n";
+      }
+      image_class[s->image] = cls;
+    }
+  h += "<style>.thumb{width:96px;height:96px;background-size:contain;background-repeat:no-repeat;background-position:center}\n" +
+       css + "</style>\n<div class=\"scroll\"><table id=\"samples\"><thead><tr>" + th("image") + th("sample") + th("question") +
+       th("ground truth");
+  for (const std::string& s : b.strategies) h += th(s, "answer (parsed form in the tooltip)");
+  h += "</tr></thead><tbody>\n";
+  for (const BrowserRow& r : b.rows) {
+    const Sample* first = nullptr;
+    for (const Sample* s : r.answers) first = first ? first : s;
+    h += "<tr data-disagree=\"" + std::string(r.disagree ? "1" : "0") + "\" data-flipped=\"" + (r.flipped ? "1" : "0") + "\">";
+    const auto cls = first && !first->image.empty() ? image_class.find(first->image) : image_class.end();
+    if (cls != image_class.end() && !cls->second.empty())
+      h += "<td><div class=\"thumb " + cls->second + "\" role=\"img\" title=\"" + html_escape(first->image) + "\"></div></td>";
+    else
+      h += "<td class=\"t\" title=\"" + html_escape(first ? first->image : "") + "\">" + kMissing + "</td>";
+    h += "<td class=\"t\">" + html_escape(r.model) + "<br>" + html_escape(r.id) +
+         (first && !first->split.empty() ? "<br><small>" + html_escape(first->split) + "</small>" : "") + "</td>";
+    h += td_text(shorten(first ? first->question : "", 300)) + td_text(shorten(first ? first->reference : "", 300));
+    for (size_t k = 0; k < r.answers.size(); ++k) {
+      const Sample* s = r.answers[k];
+      if (!s) {
+        h += std::string("<td>") + kMissing + "</td>";
+        continue;
+      }
+      const char* mark = s->correct ? (*s->correct ? " ok" : " bad") : "";
+      h += "<td class=\"t" + std::string(mark) + "\" title=\"parsed: " + html_escape(s->parsed) + "\">" +
+           html_escape(shorten(s->answer, 200));
+      if (s->score && !s->correct) h += " <small>(" + num(*s->score, 3) + ")</small>";
+      if (!r.before[k].empty()) h += "<br><small>was: " + html_escape(shorten(r.before[k], 80)) + "</small>";
+      h += "</td>";
+    }
+    h += "</tr>\n";
+  }
+  return h + "</tbody></table></div>" + kBrowserScript + "\n";
+}
+
 }  // namespace
+
+std::optional<Thumbnail> embed_small_image(const std::filesystem::path& image) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(image, ec);
+  if (ec || size == 0 || size > kMaxEmbeddedImageBytes) return std::nullopt;
+  std::ifstream in(image, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return std::nullopt;
+  auto starts = [&bytes](std::string_view magic) { return bytes.compare(0, magic.size(), magic) == 0; };
+  if (starts("\x89PNG\r\n\x1a\n")) return Thumbnail{"image/png", std::move(bytes)};
+  if (starts("\xff\xd8\xff")) return Thumbnail{"image/jpeg", std::move(bytes)};
+  if (starts("GIF87a") || starts("GIF89a")) return Thumbnail{"image/gif", std::move(bytes)};
+  if (bytes.size() >= 12 && starts("RIFF") && bytes.compare(8, 4, "WEBP") == 0) return Thumbnail{"image/webp", std::move(bytes)};
+  return std::nullopt;
+}
+
+SampleBrowser browse_samples(const RunSamples& samples, const std::string& task, const std::vector<Flip>& flips,
+                             size_t cap) {
+  SampleBrowser b;
+  for (const auto& [key, list] : samples)
+    if (key.task == task && std::find(b.strategies.begin(), b.strategies.end(), key.strategy) == b.strategies.end())
+      b.strategies.push_back(key.strategy);
+  std::sort(b.strategies.begin(), b.strategies.end());
+  std::map<std::pair<std::string, std::string>, size_t> row_of;  // (model, id) -> row
+  std::vector<BrowserRow> all;
+  for (const auto& [key, list] : samples) {
+    if (key.task != task) continue;
+    const size_t k = static_cast<size_t>(std::find(b.strategies.begin(), b.strategies.end(), key.strategy) - b.strategies.begin());
+    for (const Sample& s : list) {
+      const auto [it, fresh] = row_of.emplace(std::make_pair(key.model, s.id), all.size());
+      if (fresh) {
+        all.push_back({key.model, s.id, false, false, std::vector<const Sample*>(b.strategies.size(), nullptr),
+                       std::vector<std::string>(b.strategies.size())});
+      }
+      all[it->second].answers[k] = &s;
+    }
+  }
+  for (const Flip& f : flips) {
+    const auto it = row_of.find({f.model, f.id});
+    if (it == row_of.end()) continue;
+    BrowserRow& r = all[it->second];
+    const size_t k = static_cast<size_t>(std::find(b.strategies.begin(), b.strategies.end(), f.strategy) - b.strategies.begin());
+    if (k == b.strategies.size()) continue;
+    r.flipped = true;
+    r.before[k] = f.before;
+  }
+  for (BrowserRow& r : all) {
+    const Sample* first = nullptr;
+    for (const Sample* s : r.answers)
+      if (s) {
+        if (first && answer_key(*s) != answer_key(*first)) r.disagree = true;
+        first = first ? first : s;
+      }
+    b.n_disagree += r.disagree;
+    b.n_flipped += r.flipped;
+  }
+  b.n_total = all.size();
+  std::vector<bool> keep(all.size(), false);
+  size_t kept = 0;
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t i = 0; i < all.size() && kept < cap; ++i)
+      if (!keep[i] && (pass == 1 || all[i].disagree || all[i].flipped)) keep[i] = true, ++kept;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (keep[i]) b.rows.push_back(std::move(all[i]));
+  return b;
+}
 
 std::string task_page_name(const std::string& task) {
   std::string out = "task_";
@@ -397,17 +548,7 @@ std::string render_task_page(const ReportInputs& in, const std::string& task, co
   for (const auto& [c, t] : rows) {
     h += "<tr>" + td_text(c->model) + td_text(c->strategy);
     for (const Key& k : columns) {
-      std::optional<double> v;
-      std::optional<Range> iv;
-      if (k.split.empty()) {
-        if (const auto it = t->values.find(k.name); it != t->values.end()) v = it->second;
-        if (const auto it = t->value_intervals.find(k.name); it != t->value_intervals.end()) iv = it->second;
-      } else if (const auto sp = t->splits.find(k.split); sp != t->splits.end()) {
-        if (const auto it = sp->second.find(k.name); it != sp->second.end()) v = it->second;
-        if (const auto si = t->split_intervals.find(k.split); si != t->split_intervals.end())
-          if (const auto it = si->second.find(k.name); it != si->second.end()) iv = it->second;
-      }
-      h += value_cell(v, iv, Unit::kScore);
+      h += value_cell(t->value(k.split, k.name), t->interval(k.split, k.name), Unit::kScore);
     }
     h += "</tr>\n";
   }
@@ -421,6 +562,7 @@ std::string render_task_page(const ReportInputs& in, const std::string& task, co
     h += "</tbody></table><p class=\"note\">fingerprint " + html_escape(any->fingerprint) + "</p>";
     h += "<h2>Prompt asset</h2><pre>" + html_escape(any->prompt_asset) + "</pre>\n";
   }
+  h += sample_browser_section(in, task, flips);
   h += "<h2>Flips against " + (in.baseline ? html_escape(in.baseline->run_id) : std::string("(no previous night)")) +
        "</h2><p class=\"note\">" + std::to_string(flips.size()) + " sample(s) changed answer";
   const size_t shown = std::min<size_t>(flips.size(), 500);

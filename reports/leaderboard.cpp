@@ -47,61 +47,27 @@ size_t column_index(const std::string& name) {
 
 namespace {
 
-std::optional<double> value_of(const Cell& c, const char* task, const char* name) {
-  const auto t = c.tasks.find(task);
-  if (t == c.tasks.end()) return std::nullopt;
-  const auto v = t->second.values.find(name);
-  return v == t->second.values.end() ? std::nullopt : v->second;
-}
-
-std::optional<Range> value_interval(const Cell& c, const char* task, const char* name) {
-  const auto t = c.tasks.find(task);
-  if (t == c.tasks.end()) return std::nullopt;
-  const auto v = t->second.value_intervals.find(name);
-  return v == t->second.value_intervals.end() ? std::nullopt : std::optional<Range>(v->second);
-}
-
-std::optional<Range> split_interval(const Cell& c, const char* task, const char* split, const char* name) {
-  const auto t = c.tasks.find(task);
-  if (t == c.tasks.end()) return std::nullopt;
-  const auto s = t->second.split_intervals.find(split);
-  if (s == t->second.split_intervals.end()) return std::nullopt;
-  const auto v = s->second.find(name);
-  return v == s->second.end() ? std::nullopt : std::optional<Range>(v->second);
-}
-
-std::optional<double> split_value(const Cell& c, const char* task, const char* split, const char* name) {
-  const auto t = c.tasks.find(task);
-  if (t == c.tasks.end()) return std::nullopt;
-  const auto s = t->second.splits.find(split);
-  if (s == t->second.splits.end()) return std::nullopt;
-  const auto v = s->second.find(name);
-  return v == s->second.end() ? std::nullopt : v->second;
-}
-
 Row row_of(const Run& run, const Cell& c) {
   Row r{run.run_id, run.date, run.git_sha, c.model, c.strategy,
         std::vector<std::optional<double>>(leaderboard_columns().size()), c.source,
         std::vector<std::optional<Range>>(leaderboard_columns().size())};
   auto set = [&r](const char* col, std::optional<double> v) { r.values[column_index(col)] = v; };
   // A headline score: the task's value and, where metrics.json has one, its interval.
-  auto headline = [&](const char* col, const char* task, const char* name) {
-    set(col, value_of(c, task, name));
-    if (r.values[column_index(col)]) r.intervals[column_index(col)] = value_interval(c, task, name);
+  auto headline = [&](const char* col, const char* task, const char* split, const char* name) {
+    const auto t = c.tasks.find(task);
+    if (t == c.tasks.end()) return;
+    set(col, t->second.value(split, name));
+    if (r.values[column_index(col)]) r.intervals[column_index(col)] = t->second.interval(split, name);
   };
-  auto headline_split = [&](const char* col, const char* split) {
-    set(col, split_value(c, "pope", split, "f1"));
-    if (r.values[column_index(col)]) r.intervals[column_index(col)] = split_interval(c, "pope", split, "f1");
-  };
-  headline("mme_perception", "mme", "perception");
-  headline("mme_cognition", "mme", "cognition");
-  headline("vqav2_accuracy", "vqav2", "accuracy");
-  headline("coco_cider", "coco", "cider");
-  headline("flickr30k_cider", "flickr30k", "cider");
-  headline_split("pope_f1_random", "random");
-  headline_split("pope_f1_popular", "popular");
-  headline_split("pope_f1_adversarial", "adversarial");
-  headline("pope_f1_mean", "pope", "f1_mean");
+  headline("mme_perception", "mme", "", "perception");
+  headline("mme_cognition", "mme", "", "cognition");
+  headline("vqav2_accuracy", "vqav2", "", "accuracy");
+  headline("coco_cider", "coco", "", "cider");
+  headline("flickr30k_cider", "flickr30k", "", "cider");
+  headline("pope_f1_random", "pope", "random", "f1");
+  headline("pope_f1_popular", "pope", "popular", "f1");
+  headline("pope_f1_adversarial", "pope", "adversarial", "f1");
+  headline("pope_f1_mean", "pope", "", "f1_mean");
   double unparse = 0, peak_eval = 0, rate = 0;
   int n_unparse = 0, n_peak = 0, n_rate = 0;
   for (const auto& [name, t] : c.tasks) {

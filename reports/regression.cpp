@@ -114,19 +114,18 @@ std::vector<double> holm_adjust(const std::vector<double>& p) {
   return out;
 }
 
-std::vector<Pairwise> compare_strategies(const Run& run, const RegressionOptions& opt) {
-  // Each (model, strategy, task)'s samples read once, by id.
+std::vector<Pairwise> compare_strategies(const RunSamples& run, const RegressionOptions& opt) {
+  // Each (model, task)'s strategies with their samples by id.
   struct Key {
     std::string model, task;
     bool operator<(const Key& o) const { return std::tie(model, task) < std::tie(o.model, o.task); }
   };
-  std::map<Key, std::vector<std::pair<std::string, std::unordered_map<std::string, Sample>>>> by_task;
-  for (const Cell& c : run.cells)
-    for (const auto& [task, result] : c.tasks) {
-      std::unordered_map<std::string, Sample> m;
-      for (Sample& s : read_samples(result)) m.emplace(s.id, std::move(s));
-      by_task[{c.model, task}].emplace_back(c.strategy, std::move(m));
-    }
+  std::map<Key, std::vector<std::pair<std::string, std::unordered_map<std::string, const Sample*>>>> by_task;
+  for (const auto& [key, samples] : run) {
+    std::unordered_map<std::string, const Sample*> m;
+    for (const Sample& s : samples) m.emplace(s.id, &s);
+    by_task[{key.model, key.task}].emplace_back(key.strategy, std::move(m));
+  }
   std::vector<Pairwise> out;
   for (const auto& [key, cells] : by_task) {
     const size_t first = out.size();
@@ -138,10 +137,10 @@ std::vector<Pairwise> compare_strategies(const Run& run, const RegressionOptions
         pw.test = yes_no ? "mcnemar" : "paired-bootstrap";
         std::vector<bool> ac, bc;
         std::vector<double> as, bs;
-        for (const auto& [id, sa] : cells[i].second) {
+        for (const auto& [id, pa] : cells[i].second) {
           const auto it = cells[j].second.find(id);
           if (it == cells[j].second.end()) continue;
-          const Sample& sb = it->second;
+          const Sample &sa = *pa, &sb = *it->second;
           if (yes_no && sa.correct && sb.correct) ac.push_back(*sa.correct), bc.push_back(*sb.correct);
           if (!yes_no && sa.score && sb.score) as.push_back(*sa.score), bs.push_back(*sb.score);
         }

@@ -61,7 +61,7 @@ struct Pairwise {
   double p_value = 1.0, p_holm = 1.0;
   std::string verdict;              // "<a> > <b>", "<b> > <a>" or "not distinguishable"
 };
-std::vector<Pairwise> compare_strategies(const Run& run, const RegressionOptions& opt);
+std::vector<Pairwise> compare_strategies(const RunSamples& run, const RegressionOptions& opt);
 // Holm's step-down adjustment, in the input's order.
 std::vector<double> holm_adjust(const std::vector<double>& p);
 std::string pairwise_csv(const std::string& run_id, const std::vector<Pairwise>& rows);

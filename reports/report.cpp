@@ -18,7 +18,7 @@ void write_atomically(const std::filesystem::path& path, const std::string& text
 
 }  // namespace
 
-ReportSummary write_report(const ReportOptions& opt) {
+ReportSummary write_report(const ReportOptions& opt, const Thumbnailer& thumbnail) {
   const std::vector<Run> runs = read_store(opt.root);
   if (runs.empty()) throw StoreError(opt.root.string() + ": no run (a folder with run.json) in this results store");
   const std::vector<Row> rows = build_rows(runs);
@@ -34,9 +34,12 @@ ReportSummary write_report(const ReportOptions& opt) {
   } else if (runs.size() >= 2) {
     in.baseline = &runs[runs.size() - 2];
   }
-  const std::vector<PairedTask> paired = in.baseline ? pair_samples(*in.baseline, *in.current) : std::vector<PairedTask>{};
+  const RunSamples current_samples = read_run_samples(*in.current);
+  in.samples = &current_samples;
+  in.thumbnail = thumbnail;
+  const std::vector<PairedTask> paired = in.baseline ? pair_samples(*in.baseline, current_samples) : std::vector<PairedTask>{};
   in.regressions = find_regressions(paired, opt.regression);
-  in.pairwise = compare_strategies(*in.current, opt.regression);
+  in.pairwise = compare_strategies(current_samples, opt.regression);
 
   std::filesystem::create_directories(opt.out);
   ReportSummary s;

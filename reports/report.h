@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "reports/html_report.h"
 #include "reports/regression.h"
 
 namespace lnb::reports {
@@ -22,7 +23,8 @@ struct ReportSummary {
   std::string current_run, baseline_run;
 };
 
-// Throws StoreError for a bad store or an unknown --baseline.
-ReportSummary write_report(const ReportOptions& opt);
+// Throws StoreError for a bad store or an unknown --baseline. `thumbnail` makes the
+// sample browser's images (empty: embed_small_image).
+ReportSummary write_report(const ReportOptions& opt, const Thumbnailer& thumbnail = {});
 
 }  // namespace lnb::reports

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -169,6 +170,30 @@ std::vector<Run> read_store(const fs::path& root) {
   return runs;
 }
 
+namespace {
+template <class V>
+std::optional<V> find_in(const std::map<std::string, V>& whole, const std::map<std::string, std::map<std::string, V>>& per_split,
+                         const std::string& split, const std::string& name) {
+  const std::map<std::string, V>* m = &whole;
+  if (!split.empty()) {
+    const auto s = per_split.find(split);
+    if (s == per_split.end()) return std::nullopt;
+    m = &s->second;
+  }
+  const auto v = m->find(name);
+  return v == m->end() ? std::nullopt : std::optional<V>(v->second);
+}
+}  // namespace
+
+std::optional<double> TaskResult::value(const std::string& split, const std::string& name) const {
+  const auto v = find_in(values, splits, split, name);
+  return v ? *v : std::nullopt;
+}
+
+std::optional<Range> TaskResult::interval(const std::string& split, const std::string& name) const {
+  return find_in(value_intervals, split_intervals, split, name);
+}
+
 std::vector<Sample> read_samples(const TaskResult& task) {
   const fs::path path = task.dir / "samples.jsonl";
   std::vector<Sample> out;
@@ -188,6 +213,10 @@ std::vector<Sample> read_samples(const TaskResult& task) {
     Sample s;
     if (!j.contains("id")) throw StoreError(path.string() + ":" + std::to_string(n) + ": field 'id': expected a string, got none");
     s.id = j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump();
+    s.split = str(j, "split");
+    s.image = str(j, "image");
+    s.question = str(j, "question");
+    if (j.contains("reference")) s.reference = reference_text(j["reference"]);
     s.prompt = str(j, "prompt");
     s.answer = str(j, "answer");
     s.parsed = str(j, "parsed");
@@ -198,25 +227,51 @@ std::vector<Sample> read_samples(const TaskResult& task) {
   return out;
 }
 
-std::vector<PairedTask> pair_samples(const Run& baseline, const Run& current) {
+bool SampleKey::operator<(const SampleKey& o) const {
+  return std::tie(model, strategy, task) < std::tie(o.model, o.strategy, o.task);
+}
+
+RunSamples read_run_samples(const Run& run) {
+  RunSamples out;
+  for (const Cell& c : run.cells)
+    for (const auto& [task, result] : c.tasks) out[{c.model, c.strategy, task}] = read_samples(result);
+  return out;
+}
+
+std::string reference_text(const json& reference) {
+  if (reference.is_string()) return reference.get<std::string>();
+  if (!reference.is_array()) return reference.is_null() ? std::string() : reference.dump();
+  // Distinct values in order of count, then of first appearance; a count only where one repeats.
+  std::vector<std::pair<std::string, int>> counts;
+  for (const json& r : reference) {
+    const std::string v = r.is_string() ? r.get<std::string>() : r.dump();
+    const auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == v; });
+    if (it == counts.end()) counts.emplace_back(v, 1);
+    else ++it->second;
+  }
+  std::stable_sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out;
+  for (const auto& [v, n] : counts) out += (out.empty() ? "" : " \u00b7 ") + v + (n > 1 ? " \u00d7" + std::to_string(n) : "");
+  return out;
+}
+
+std::vector<PairedTask> pair_samples(const Run& baseline, const RunSamples& current) {
   std::vector<PairedTask> out;
-  for (const Cell& cur : current.cells) {
+  for (const auto& [key, cur_samples] : current) {
     const auto base = std::find_if(baseline.cells.begin(), baseline.cells.end(), [&](const Cell& c) {
-      return c.model == cur.model && c.strategy == cur.strategy;
+      return c.model == key.model && c.strategy == key.strategy;
     });
     if (base == baseline.cells.end()) continue;
-    for (const auto& [task, cur_task] : cur.tasks) {
-      const auto bt = base->tasks.find(task);
-      if (bt == base->tasks.end()) continue;
-      std::unordered_map<std::string, Sample> by_id;
-      for (Sample& s : read_samples(bt->second)) by_id.emplace(s.id, std::move(s));
-      PairedTask p{cur.model, cur.strategy, task, {}};
-      for (Sample& s : read_samples(cur_task)) {
-        auto it = by_id.find(s.id);
-        if (it != by_id.end()) p.pairs.emplace_back(std::move(it->second), std::move(s));
-      }
-      out.push_back(std::move(p));
+    const auto bt = base->tasks.find(key.task);
+    if (bt == base->tasks.end()) continue;
+    std::unordered_map<std::string, Sample> by_id;
+    for (Sample& s : read_samples(bt->second)) by_id.emplace(s.id, std::move(s));
+    PairedTask p{key.model, key.strategy, key.task, {}};
+    for (const Sample& s : cur_samples) {
+      auto it = by_id.find(s.id);
+      if (it != by_id.end()) p.pairs.emplace_back(std::move(it->second), s);
     }
+    out.push_back(std::move(p));
   }
   return out;
 }

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace lnb::reports {
 
 namespace fs = std::filesystem;
@@ -37,6 +39,11 @@ struct TaskResult {
   std::string prompt_asset, fingerprint;
   std::optional<double> unparseable_rate, samples_per_s, peak_eval_memory_bytes;
   fs::path dir;  // where samples.jsonl lives
+
+  // A value or its interval by split ("" = the task-level values) and name; nullopt
+  // when the split or the name is absent.
+  std::optional<double> value(const std::string& split, const std::string& name) const;
+  std::optional<Range> interval(const std::string& split, const std::string& name) const;
 };
 
 struct Cell {
@@ -53,7 +60,11 @@ struct Run {
 };
 
 struct Sample {
-  std::string id, prompt, answer, parsed;
+  std::string id, split, prompt, answer, parsed;
+  std::string image;      // absolute path as the evaluator saw it; "" for none
+  std::string question;   // the user's question without the image line
+  std::string reference;  // the ground truth for a reader: the label, or the distinct
+                          // references with their counts ("yes x9 · no x1"); "" for none
   std::optional<double> score;
   std::optional<bool> correct;
 };
@@ -64,13 +75,26 @@ std::vector<Run> read_store(const fs::path& root);
 // samples.jsonl of one task result, in file order.
 std::vector<Sample> read_samples(const TaskResult& task);
 
+// Every task result's samples of one run, each samples.jsonl read once: the report's
+// regressions, flips, pairwise verdicts and sample browser all read the newest night
+// from here.
+struct SampleKey {
+  std::string model, strategy, task;
+  bool operator<(const SampleKey& o) const;
+};
+using RunSamples = std::map<SampleKey, std::vector<Sample>>;  // file order
+RunSamples read_run_samples(const Run& run);
+
+// The ground truth of a samples.jsonl "reference" as Sample::reference shows it.
+std::string reference_text(const nlohmann::json& reference);
+
 // The samples of one (model, strategy, task) present in both runs, paired by id:
 // (baseline, current) in the current file's order. Regressions and flips both read
-// these, so each samples.jsonl is read once per report.
+// these.
 struct PairedTask {
   std::string model, strategy, task;
   std::vector<std::pair<Sample, Sample>> pairs;
 };
-std::vector<PairedTask> pair_samples(const Run& baseline, const Run& current);
+std::vector<PairedTask> pair_samples(const Run& baseline, const RunSamples& current);
 
 }  // namespace lnb::reports

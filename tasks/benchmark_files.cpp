@@ -1,12 +1,17 @@
 // See benchmark_files.h.
 #include "tasks/benchmark_files.h"
 
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <unordered_map>
 
+#include "common/file_io.h"
+#include "metrics/utf8.h"
+#include "tasks/answer_parsers.h"
 #include "tasks/data_error.h"
 #include "tasks/json_fields.h"
 #include "tasks/text_util.h"
@@ -222,6 +227,109 @@ std::vector<MmeLine> read_mme_task_file(const fs::path& path) {
     out.push_back({fields[0], fields[1], fields[2], fields[3]});
   }
   return out;
+}
+
+std::vector<std::pair<std::string, std::string>> read_mme_questions(const fs::path& txt) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::vector<std::string> lines = split_lines(read_all(txt));
+  for (size_t n = 0; n < lines.size(); ++n) {
+    const std::string line = metrics::py_strip(lines[n]);
+    if (line.empty()) continue;
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos)
+      throw DataError({txt.string(), static_cast<long>(n + 1), "", "'question<TAB>Yes|No'", "'" + line.substr(0, 80) + "'", ""});
+    std::string gt = line.substr(tab + 1);
+    if (parse_yes_no_label(gt) == metrics::YesNo::kUnparseable)
+      throw DataError({txt.string(), static_cast<long>(n + 1), "answer", "Yes or No", "'" + gt + "'", ""});
+    out.emplace_back(line.substr(0, tab), std::move(gt));
+  }
+  return out;
+}
+
+// --- Writers ------------------------------------------------------------------------
+
+namespace {
+using nlohmann::ordered_json;
+
+void write_compact(const fs::path& path, const ordered_json& j) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  common::write_file_atomic(path, j.dump() + "\n");
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  common::write_file_atomic(path, text);
+}
+}  // namespace
+
+void write_karpathy_captions(const fs::path& path, const std::string& dataset, const std::vector<KarpathyImage>& images) {
+  ordered_json out = ordered_json::array();
+  int64_t sentid = 0;
+  for (size_t i = 0; i < images.size(); ++i) {
+    const KarpathyImage& im = images[i];
+    ordered_json img = ordered_json::object();
+    if (!im.filepath.empty()) img["filepath"] = im.filepath;
+    img["filename"] = im.filename;
+    ordered_json sents = ordered_json::array(), ids = ordered_json::array();
+    for (const std::string& raw : im.sentences) {
+      std::string lowered = raw;
+      for (char& ch : lowered)
+        ch = (ch == '.' || ch == ',' || ch == ':') ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      ordered_json tokens = ordered_json::array();
+      std::istringstream ts(lowered);
+      for (std::string w; ts >> w;) tokens.push_back(w);
+      sents.push_back({{"tokens", tokens}, {"raw", raw}, {"imgid", i}, {"sentid", sentid}});
+      ids.push_back(sentid++);
+    }
+    img["sentids"] = ids;
+    img["imgid"] = i;
+    img["sentences"] = sents;
+    img["split"] = im.split;
+    if (im.cocoid) img["cocoid"] = *im.cocoid;
+    out.push_back(std::move(img));
+  }
+  write_compact(path, {{"images", out}, {"dataset", dataset}});
+}
+
+void write_vqa_questions(const fs::path& path, const std::string& data_subtype, const std::vector<VqaQuestionText>& questions) {
+  ordered_json qs = ordered_json::array();
+  for (const VqaQuestionText& q : questions)
+    qs.push_back({{"image_id", q.image_id}, {"question", q.question}, {"question_id", q.question_id}});
+  write_compact(path, {{"info", ordered_json::object()}, {"task_type", "Open-Ended"}, {"data_type", "mscoco"},
+                       {"license", ordered_json::object()}, {"data_subtype", data_subtype}, {"questions", qs}});
+}
+
+void write_vqa_annotations(const fs::path& path, const std::string& data_subtype, const std::vector<VqaAnnotation>& annotations) {
+  ordered_json anns = ordered_json::array();
+  for (const VqaAnnotation& a : annotations) {
+    ordered_json answers = ordered_json::array();
+    for (const metrics::VqaGtAnswer& g : a.question.answers)
+      answers.push_back({{"answer", g.answer}, {"answer_confidence", g.confidence}, {"answer_id", g.answer_id}});
+    anns.push_back({{"question_type", a.question.question_type}, {"multiple_choice_answer", a.multiple_choice_answer},
+                    {"answers", answers}, {"image_id", a.image_id}, {"answer_type", a.question.answer_type},
+                    {"question_id", a.question.question_id}});
+  }
+  write_compact(path, {{"info", ordered_json::object()}, {"license", ordered_json::object()}, {"data_subtype", data_subtype},
+                       {"data_type", "mscoco"}, {"annotations", anns}});
+}
+
+void write_pope_labels(const fs::path& path, const std::vector<PopeLabel>& labels) {
+  std::string lines;
+  for (const PopeLabel& l : labels)
+    lines += ordered_json({{"question_id", l.question_id}, {"image", l.image}, {"text", l.text}, {"label", l.label}}).dump() + "\n";
+  write_text(path, lines);
+}
+
+void write_mme_questions(const fs::path& txt, const std::vector<std::pair<std::string, std::string>>& questions) {
+  std::string text;
+  for (const auto& [q, a] : questions) {
+    if (q.find_first_of("\t\r\n") != std::string::npos)
+      throw std::invalid_argument(txt.string() + ": an MME question cannot hold a tab or a line break, got '" + q.substr(0, 80) + "'");
+    if (a != "Yes" && a != "No")
+      throw std::invalid_argument(txt.string() + ": an MME answer must be Yes or No, got '" + a.substr(0, 80) + "'");
+    text += q + "\t" + a + "\n";
+  }
+  write_text(txt, text);
 }
 
 }  // namespace lnb::tasks

@@ -103,7 +103,8 @@ class CaptionTask final : public Task {
     TaskScores out;
     for (size_t i = 0; i < items_.size(); ++i)
       out.samples.push_back({requests_[i].id, tok_cands[i], s.per_image[i].cider, std::nullopt,
-                             {{"bleu_4", s.per_image[i].bleu[3]}, {"rouge_l", s.per_image[i].rouge_l}}});
+                             {{"bleu_4", s.per_image[i].bleu[3]}, {"rouge_l", s.per_image[i].rouge_l}},
+                             ordered_json(items_[i].refs)});
     ordered_json m = metrics_skeleton();
     m["values"] = {{"cider", s.cider}, {"cider_x100", 100 * s.cider}, {"bleu_1", s.bleu[0]}, {"bleu_2", s.bleu[1]},
                    {"bleu_3", s.bleu[2]}, {"bleu_4", s.bleu[3]}, {"rouge_l", s.rouge_l}};

@@ -17,6 +17,7 @@
 #include "metrics/mme.h"
 #include "common/file_io.h"
 #include "tasks/answer_parsers.h"
+#include "tasks/benchmark_files.h"
 #include "metrics/utf8.h"
 #include "tasks/data_error.h"
 #include "tasks/json_fields.h"
@@ -174,24 +175,6 @@ class MmeTask final : public Task {
     return {dir, dir};
   }
 
-  // (question, answer) lines of one question file, LLaVA's line.strip().split('\t').
-  static std::vector<std::pair<std::string, std::string>> read_qa(const fs::path& txt) {
-    std::vector<std::pair<std::string, std::string>> out;
-    const std::vector<std::string> lines = split_lines(json_fields::read_all(txt));
-    for (size_t n = 0; n < lines.size(); ++n) {
-      const std::string line = metrics::py_strip(lines[n]);
-      if (line.empty()) continue;
-      const size_t tab = line.find('\t');
-      if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos)
-        throw DataError({txt.string(), static_cast<long>(n + 1), "", "'question<TAB>Yes|No'", "'" + line.substr(0, 80) + "'", ""});
-      std::string gt = line.substr(tab + 1);
-      if (parse_yes_no_label(gt) == metrics::YesNo::kUnparseable)
-        throw DataError({txt.string(), static_cast<long>(n + 1), "answer", "Yes or No", "'" + gt + "'", ""});
-      out.emplace_back(line.substr(0, tab), std::move(gt));
-    }
-    return out;
-  }
-
   static fs::path find_image(const fs::path& images, const std::string& stem) {
     for (const char* ext : {".jpg", ".png", ".jpeg", ".JPG", ".PNG", ".JPEG"}) {
       const fs::path p = images / (stem + ext);
@@ -231,7 +214,7 @@ class MmeTask final : public Task {
       if (found.empty()) throw DataError({qa.string(), 0, "", "question files (*.txt)", "none", ""});
       for (const QaFile& f : found) {
         data_files.push_back(f.txt);
-        const auto qas = read_qa(f.txt);
+        const auto qas = read_mme_questions(f.txt);
         if (qas.size() != 2) {
           bad_sample(options, {f.txt.string(), static_cast<long>(qas.size()),
                                std::to_string(qas.size()) + " questions for one image (MME pairs 2 per image)"});
@@ -255,7 +238,7 @@ class MmeTask final : public Task {
       auto& per = gt[subtask];
       if (!per.count(txt_name)) {
         const fs::path txt = subtask_dirs(subtask).second / txt_name;
-        per[txt_name] = fs::is_regular_file(txt) ? read_qa(txt) : std::vector<std::pair<std::string, std::string>>{};
+        per[txt_name] = fs::is_regular_file(txt) ? read_mme_questions(txt) : std::vector<std::pair<std::string, std::string>>{};
         if (fs::is_regular_file(txt)) data_files.push_back(txt);
       }
       return per[txt_name];

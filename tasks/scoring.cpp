@@ -80,7 +80,8 @@ PopeScored score_pope(const std::vector<PopeItem>& items, const std::vector<std:
     const std::optional<bool> correct = it.gt ? std::optional<bool>(ref == *it.gt) : std::nullopt;
     const ordered_json correct_exact = it.gt ? ordered_json(exact == *it.gt) : ordered_json(nullptr);
     out.samples.push_back({it.id, pope_label_name(ref), std::nullopt, correct,
-                           {{"parsed_exact", pope_label_name(exact)}, {"correct_exact", correct_exact}}});
+                           {{"parsed_exact", pope_label_name(exact)}, {"correct_exact", correct_exact}},
+                           it.gt ? ordered_json(pope_label_name(*it.gt)) : ordered_json(nullptr)});
   }
   std::vector<std::string> order;
   for (const char* s : {"random", "popular", "adversarial"})
@@ -146,7 +147,7 @@ MmeScored score_mme(const std::vector<MmeItem>& items, const std::vector<std::st
       throw DataError({it.file, it.line, "GT", "Yes or No", common::json_excerpt(nlohmann::json(it.gt)), ""});
     const metrics::YesNo pred = mme_parse_response(std::string(responses[i]) + "\n");
     acc.add(it.subtask, order[it.subtask]++, gt, pred);
-    out.samples.push_back({it.id, mme_label_name(pred), pred == gt ? 1.0 : 0.0, pred == gt, ordered_json::object()});
+    out.samples.push_back({it.id, mme_label_name(pred), pred == gt ? 1.0 : 0.0, pred == gt, ordered_json::object(), it.gt});
   }
   out.scores = acc.compute();
   return out;
@@ -163,8 +164,10 @@ VqaScored score_vqa(const std::vector<VqaItem>& items, const std::vector<std::st
   for (size_t i = 0; i < items.size(); ++i) {
     for (auto& a : acc) a.add(items[i].order, *items[i].gt, answers[i]);
     const double q = metrics::vqa_question_accuracy(*items[i].gt, answers[i], metrics::VqaNormalization::kOfficial);
+    ordered_json reference = ordered_json::array();
+    for (const metrics::VqaGtAnswer& a : items[i].gt->answers) reference.push_back(a.answer);
     out.samples.push_back({items[i].id, metrics::vqa_evalai_process(answers[i]), 100 * q, std::nullopt,
-                           ordered_json::object()});
+                           ordered_json::object(), std::move(reference)});
   }
   for (const auto& a : acc) out.scores.push_back(a.compute());
   return out;

@@ -186,14 +186,23 @@ std::string Task::short_answer_suffix(const TaskOptions& options) const {
   return options.short_answer_suffix.value_or(std::string(kShortAnswerSuffix));
 }
 
-ordered_json sample_record(const Request& request, std::string_view rendered_prompt, std::string_view answer,
-                           const SampleScore& scored) {
+ordered_json sample_record(const Request& request, const fs::path& data_root, std::string_view rendered_prompt,
+                           std::string_view answer, const SampleScore& scored) {
+  std::string question = request.turns.empty() ? std::string() : request.turns.back().user;
+  for (const std::string_view form : {"<image>\n", "\n<image>", "<image>"})
+    if (const size_t at = question.find(form); at != std::string::npos) {
+      question.erase(at, form.size());
+      break;
+    }
   ordered_json j = {{"id", request.id},
                     {"split", request.split},
+                    {"image", request.image.empty() ? ordered_json(nullptr) : ordered_json((data_root / request.image).string())},
+                    {"question", question},
                     {"prompt", rendered_prompt},
                     {"prompt_sha256", common::sha256_hex(rendered_prompt)},
                     {"answer", answer},
-                    {"parsed", scored.parsed}};
+                    {"parsed", scored.parsed},
+                    {"reference", scored.reference}};
   if (scored.score) j["score"] = *scored.score;
   if (scored.correct) j["correct"] = *scored.correct;
   for (const auto& [k, v] : scored.extra.items()) j[k] = v;

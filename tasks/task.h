@@ -73,6 +73,9 @@ struct SampleScore {
   std::optional<double> score;   // graded tasks (VQA accuracy 0-100, per-image CIDEr)
   std::optional<bool> correct;   // yes/no tasks
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();  // e.g. POPE's exact-match parse
+  // The ground truth as the benchmark gives it: a label ("yes", "Yes"), VQA's ten
+  // answers, a caption's references; null where the split has none.
+  nlohmann::ordered_json reference = nullptr;
 };
 
 struct TaskScores {
@@ -145,10 +148,12 @@ const std::vector<std::string>& task_names();  // mme vqav2 coco flickr30k pope
 // Throws std::invalid_argument listing the names for an unknown one.
 std::unique_ptr<Task> make_task(std::string_view name);
 
-// One samples.jsonl line: the request's id and split, the rendered prompt and its
-// sha256, the raw answer, and the scoring.
-nlohmann::ordered_json sample_record(const Request& request, std::string_view rendered_prompt, std::string_view answer,
-                                     const SampleScore& scored);
+// One samples.jsonl line: the request's id and split, its image (absolute: under
+// `data_root`, null without one) and question (the last user turn without the image
+// line), the rendered prompt and its sha256, the raw answer, the ground truth, and the
+// scoring.
+nlohmann::ordered_json sample_record(const Request& request, const fs::path& data_root, std::string_view rendered_prompt,
+                                     std::string_view answer, const SampleScore& scored);
 
 // The requests kept by --limit: whole groups in sha256(task/group) order until at
 // least `limit` requests, returned as indices in their original order.

@@ -137,7 +137,7 @@ class Vqav2Task final : public Task {
     if (gt_.empty()) {
       for (size_t i = 0; i < answers.size(); ++i)
         out.samples.push_back({requests_[i].id, metrics::vqa_evalai_process(*answers[i]), std::nullopt, std::nullopt,
-                               ordered_json::object()});
+                               ordered_json::object(), nullptr});
       m["definitions"]["note"] = split_ + " has no public answers: submit the exported EvalAI file";
       out.metrics = std::move(m);
       return out;

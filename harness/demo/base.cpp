@@ -1,6 +1,6 @@
-// The demo's base model (demo_base.h): tokenizer, contrastive vision tower, language
+// The demo's base model (base.h): tokenizer, contrastive vision tower, language
 // model, saved as an HF llava-hf folder that model/loader.h reads like any other.
-#include "harness/demo_base.h"
+#include "harness/demo/base.h"
 
 #include <algorithm>
 #include <chrono>
@@ -20,7 +20,7 @@
 
 #include "common/file_io.h"
 #include "common/sha256.h"
-#include "harness/demo_world.h"
+#include "harness/demo/world.h"
 #include "model/chat_template.h"
 #include "model/image_preprocess.h"
 #include "model/llava.h"
@@ -28,6 +28,8 @@
 #include "model/safetensors.h"
 #include "model/tokenizer.h"
 #include "training/data.h"
+#include "training/optimizer.h"
+#include "training/trainer.h"
 
 namespace lnb::harness::demo {
 namespace fs = std::filesystem;
@@ -35,7 +37,7 @@ using nlohmann::ordered_json;
 
 namespace {
 
-constexpr int kBuilderVersion = 2;
+constexpr int kBuilderVersion = 3;  // 3: training/'s AdamW groups and cosine schedule
 
 std::vector<model::ChatTurn> chat_turns(const training::Conversation& c) {
   std::vector<model::ChatTurn> turns;
@@ -74,19 +76,30 @@ void hf_init(torch::nn::Module& m, uint64_t seed) {
   }
 }
 
-double cosine_lr(double base, int64_t step, int64_t total) {
-  const int64_t warmup = std::max<int64_t>(1, total / 20);
-  if (step < warmup) return base * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  const double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
-  return base * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress)));
+// Both phases train as lnbench train does: training/'s AdamW (HF adamw_torch; no decay
+// on biases and norms), HF's cosine schedule with warmup, global-norm clipping.
+training::OptimOptions phase_optim(double lr, double weight_decay) {
+  training::OptimOptions o;
+  o.lr = lr;
+  o.weight_decay = weight_decay;
+  o.warmup_ratio = 0.05;
+  o.max_grad_norm = 1.0;
+  return o;
 }
 
-// One AdamW step at `lr` on `loss` with global-norm clipping at 1; returns the loss.
-double optimizer_step(torch::optim::AdamW& opt, const std::vector<at::Tensor>& params, const at::Tensor& loss, double lr) {
-  for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+std::vector<at::Tensor> tensors_of(const std::vector<std::pair<std::string, at::Tensor>>& named) {
+  std::vector<at::Tensor> out;
+  for (const auto& [name, t] : named) out.push_back(t);
+  return out;
+}
+
+// One optimizer step of a phase at `step` of `total`; returns the loss.
+double optimizer_step(torch::optim::AdamW& opt, const training::OptimOptions& o, const std::vector<at::Tensor>& params,
+                      const at::Tensor& loss, int64_t step, int64_t total) {
+  training::set_lr(opt, o.lr * training::lr_multiplier(step, total, o.warmup_ratio));
   opt.zero_grad();
   loss.backward();
-  torch::nn::utils::clip_grad_norm_(params, 1.0);
+  torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
   opt.step();
   return loss.item<double>();
 }
@@ -257,11 +270,14 @@ ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, c
     const at::Tensor all_pixels = at::stack(pixels);
     torch::nn::Linear visual_projection(torch::nn::LinearOptions(spec.vision_width, spec.vision_width).bias(false));
     at::Tensor log_scale = at::full({}, std::log(1 / 0.07)).set_requires_grad(true);
-    std::vector<at::Tensor> params = m->vision_model->parameters();
-    for (const auto& p : text->parameters()) params.push_back(p);
-    for (const auto& p : visual_projection->parameters()) params.push_back(p);
-    params.push_back(log_scale);
-    torch::optim::AdamW opt(params, torch::optim::AdamWOptions(spec.clip_lr).weight_decay(0.1));
+    std::vector<std::pair<std::string, at::Tensor>> named;
+    for (const auto& p : m->vision_model->named_parameters()) named.emplace_back("vision_model." + p.key(), p.value());
+    for (const auto& p : text->named_parameters()) named.emplace_back("text_model." + p.key(), p.value());
+    for (const auto& p : visual_projection->named_parameters()) named.emplace_back("visual_projection." + p.key(), p.value());
+    named.emplace_back("logit_scale", log_scale);
+    const std::vector<at::Tensor> params = tensors_of(named);
+    const training::OptimOptions optim = phase_optim(spec.clip_lr, 0.1);
+    const auto opt = training::make_adamw(named, optim);
     std::mt19937_64 rng(spec.seed + 1);
     const int64_t n = all_pixels.size(0), batch = std::min<int64_t>(spec.clip_batch, n);
     m->vision_model->train();
@@ -289,7 +305,7 @@ ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, c
       const at::Tensor logits = zi.matmul(zt.t()) * log_scale.clamp_max(std::log(100.0)).exp();
       const at::Tensor target = at::arange(b, at::kLong);
       const at::Tensor loss = (at::cross_entropy_loss(logits, target) + at::cross_entropy_loss(logits.t(), target)) / 2;
-      loss_value = optimizer_step(opt, params, loss, cosine_lr(spec.clip_lr, step, spec.clip_steps));
+      loss_value = optimizer_step(*opt, optim, params, loss, step, spec.clip_steps);
       if ((step + 1) % 10 == 0 || step + 1 == spec.clip_steps) report("vision (contrastive)", step + 1, spec.clip_steps, loss_value);
     }
     m->vision_model->eval();
@@ -319,9 +335,12 @@ ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, c
       if (static_cast<int64_t>(ids.size()) > spec.lm_max_tokens) ids.resize(static_cast<size_t>(spec.lm_max_tokens));
       seqs.push_back({ids, ids});
     }
-    std::vector<at::Tensor> params = m->llm->parameters();
-    for (const auto& p : m->lm_head->parameters()) params.push_back(p);
-    torch::optim::AdamW opt(params, torch::optim::AdamWOptions(spec.lm_lr).weight_decay(0.0));
+    std::vector<std::pair<std::string, at::Tensor>> named;
+    for (const auto& p : m->llm->named_parameters()) named.emplace_back("language_model." + p.key(), p.value());
+    for (const auto& p : m->lm_head->named_parameters()) named.emplace_back("lm_head." + p.key(), p.value());
+    const std::vector<at::Tensor> params = tensors_of(named);
+    const training::OptimOptions optim = phase_optim(spec.lm_lr, 0.0);
+    const auto opt = training::make_adamw(named, optim);
     std::mt19937_64 rng(spec.seed + 2);
     const int64_t pad = pieces + 1;
     m->llm->train();
@@ -350,7 +369,7 @@ ordered_json build_base_model(const BaseSpec& spec, const fs::path& world_dir, c
       const at::Tensor logits = m->logits(m->llm->embed_tokens->forward(ids), in, nullptr);
       const at::Tensor loss = at::cross_entropy_loss(logits.narrow(1, 0, T - 1).reshape({-1, logits.size(-1)}),
                                                      labels.narrow(1, 1, T - 1).reshape({-1}), {}, at::Reduction::Mean, training::kIgnore);
-      loss_value = optimizer_step(opt, params, loss, cosine_lr(spec.lm_lr, step, spec.lm_steps));
+      loss_value = optimizer_step(*opt, optim, params, loss, step, spec.lm_steps);
       if ((step + 1) % 10 == 0 || step + 1 == spec.lm_steps) report("language model", step + 1, spec.lm_steps, loss_value);
     }
     m->llm->eval();

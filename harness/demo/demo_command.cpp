@@ -1,7 +1,7 @@
 // `lnbench demo`: the built-in default, the paper's whole pipeline on shapes world.
 //
-//   1. world      harness/demo_world.h, written once per spec (world.json stamps it)
-//   2. base       harness/demo_base.h: tokenizer, contrastive CLIP tower, LLaMA on the corpus
+//   1. world      harness/demo/world.h, written once per spec (world.json stamps it)
+//   2. base       harness/demo/base.h: tokenizer, contrastive CLIP tower, LLaMA on the corpus
 //   3. stage 1    the connector aligned on the pretrain captions (plain template), merged
 //                 into the "aligned" model: LLaVA's stage 1
 //   4. stage 2    `lnbench run`'s matrix on the aligned model: every strategy trained on the
@@ -22,8 +22,8 @@
 #include "common/file_io.h"
 #include "common/sha256.h"
 #include "harness/cli.h"
-#include "harness/demo_base.h"
-#include "harness/demo_world.h"
+#include "harness/demo/base.h"
+#include "harness/demo/world.h"
 #include "harness/run_config.h"
 #include "harness/run_matrix.h"
 #include "harness/torch_command.h"

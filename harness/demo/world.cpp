@@ -1,8 +1,8 @@
-// Shapes world generator (demo_world.h). Every random choice comes from one
+// Shapes world generator (world.h). Every random choice comes from one
 // std::mt19937_64 stream per artefact (its sequence is fixed by the standard) through
 // the helpers below, never through std::*_distribution (implementation-defined), so a
 // seed gives the same world on every platform.
-#include "harness/demo_world.h"
+#include "harness/demo/world.h"
 
 #include <algorithm>
 #include <array>
@@ -21,6 +21,7 @@
 
 #include "common/json_io.h"
 #include "common/file_io.h"
+#include "tasks/benchmark_files.h"
 
 namespace lnb::harness::demo {
 namespace fs = std::filesystem;
@@ -509,44 +510,30 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
   // --- Karpathy caption files -----------------------------------------------------------
   const auto caption_task = [&](bool coco, uint64_t stream) {
     Rng r(spec.seed * 7 + stream);
-    ordered_json images = ordered_json::array();
-    int sentid = 0;
+    std::vector<tasks::KarpathyImage> images;
     for (int i = 0; i < spec.caption_train + spec.caption_test; ++i) {
       const bool test = i >= spec.caption_train;
       const Scene sc = random_scene(r, om, random_count(r));
       all_scenes.push_back(sc);
       const int64_t id = new_id();
-      ordered_json img = ordered_json::object();
+      tasks::KarpathyImage img;
       std::string rel;
       if (coco) {
-        const std::string sub = test ? "val2014" : "train2014";
-        img["filepath"] = sub;
-        img["filename"] = image_name("COCO_" + sub + "_", id);
-        rel = sub + "/" + img["filename"].get<std::string>();
+        img.filepath = test ? "val2014" : "train2014";
+        img.filename = image_name("COCO_" + img.filepath + "_", id);
+        img.cocoid = id;
+        rel = img.filepath + "/" + img.filename;
       } else {
-        img["filename"] = std::to_string(id) + ".jpg";
-        rel = "flickr30k-images/" + img["filename"].get<std::string>();
+        img.filename = std::to_string(id) + ".jpg";
+        rel = "flickr30k-images/" + img.filename;
       }
       write_image(dir / (coco ? files.coco : files.flickr30k) / rel, draw_scene(sc, spec.image_side, draw));
-      ordered_json sents = ordered_json::array(), ids = ordered_json::array();
-      for (const std::string& c : captions_of(sc, r)) {
-        std::string tokens_src = c;
-        for (char& ch : tokens_src) ch = (ch == '.' || ch == ',' || ch == ':') ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        ordered_json toks = ordered_json::array();
-        std::istringstream ts(tokens_src);
-        for (std::string w; ts >> w;) toks.push_back(w);
-        sents.push_back({{"tokens", toks}, {"raw", c}, {"imgid", i}, {"sentid", sentid}});
-        ids.push_back(sentid++);
-      }
-      img["sentids"] = ids;
-      img["imgid"] = i;
-      img["sentences"] = sents;
-      img["split"] = test ? "test" : "train";
-      if (coco) img["cocoid"] = id;
-      images.push_back(img);
+      img.sentences = captions_of(sc, r);
+      img.split = test ? "test" : "train";
+      images.push_back(std::move(img));
     }
-    const ordered_json file = {{"images", images}, {"dataset", coco ? "coco" : "flickr30k"}};
-    write_json(dir / (coco ? files.coco / "dataset_coco.json" : files.flickr30k / "dataset_flickr30k.json"), file);
+    tasks::write_karpathy_captions(dir / (coco ? files.coco / "dataset_coco.json" : files.flickr30k / "dataset_flickr30k.json"),
+                                   coco ? "coco" : "flickr30k", images);
   };
   caption_task(true, 4);
   caption_task(false, 5);
@@ -555,7 +542,8 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
   // --- VQAv2 val: three questions per image, ten answers each ---------------------------
   {
     Rng r(spec.seed * 7 + 6);
-    ordered_json questions = ordered_json::array(), annotations = ordered_json::array();
+    std::vector<tasks::VqaQuestionText> questions;
+    std::vector<tasks::VqaAnnotation> annotations;
     const std::map<std::string, std::vector<std::string>> variants = {
         {"red", {"dark red", "pink"}},        {"green", {"dark green", "lime"}},  {"blue", {"navy", "light blue"}},
         {"yellow", {"gold", "light yellow"}}, {"purple", {"violet", "magenta"}},  {"orange", {"dark orange", "red"}},
@@ -576,8 +564,12 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
         const int64_t qid = id * 1000 + static_cast<int64_t>(k);
         std::string q = qa.question;
         for (char& ch : q) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        questions.push_back({{"image_id", id}, {"question", capitalize(q)}, {"question_id", qid}});
-        ordered_json answers = ordered_json::array();
+        questions.push_back({qid, id, capitalize(q)});
+        tasks::VqaAnnotation ann;
+        ann.question.question_id = qid;
+        ann.question.question_type = qa.type;
+        ann.question.answer_type = qa.answer_type;
+        ann.image_id = id;
         std::map<std::string, int> tally;
         const double p_right = qa.answer_type == "yes/no" ? 0.9 : (qa.answer_type == "number" ? 0.8 : 0.75);
         for (int a = 1; a <= 10; ++a) {
@@ -587,21 +579,16 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
             if (it != variants.end()) ans = r.pick(it->second);
           }
           ++tally[ans];
-          answers.push_back({{"answer", ans}, {"answer_confidence", r.chance(0.85) ? "yes" : "maybe"}, {"answer_id", a}});
+          ann.question.answers.push_back({ans, r.chance(0.85) ? "yes" : "maybe", a});
         }
-        std::string mc = qa.answer;
+        ann.multiple_choice_answer = qa.answer;
         for (const auto& [ans, n] : tally)
-          if (n > tally[mc]) mc = ans;
-        annotations.push_back({{"question_type", qa.type}, {"multiple_choice_answer", mc}, {"answers", answers},
-                               {"image_id", id}, {"answer_type", qa.answer_type}, {"question_id", qid}});
+          if (n > tally[ann.multiple_choice_answer]) ann.multiple_choice_answer = ans;
+        annotations.push_back(std::move(ann));
       }
     }
-    write_json(dir / files.vqav2 / "v2_OpenEnded_mscoco_val2014_questions.json",
-               {{"info", ordered_json::object()}, {"task_type", "Open-Ended"}, {"data_type", "mscoco"},
-                {"license", ordered_json::object()}, {"data_subtype", "val2014"}, {"questions", questions}});
-    write_json(dir / files.vqav2 / "v2_mscoco_val2014_annotations.json",
-               {{"info", ordered_json::object()}, {"license", ordered_json::object()}, {"data_subtype", "val2014"},
-                {"data_type", "mscoco"}, {"annotations", annotations}});
+    tasks::write_vqa_questions(dir / files.vqav2 / "v2_OpenEnded_mscoco_val2014_questions.json", "val2014", questions);
+    tasks::write_vqa_annotations(dir / files.vqav2 / "v2_mscoco_val2014_annotations.json", "val2014", annotations);
     counts["vqav2_questions"] = questions.size();
   }
 
@@ -648,8 +635,9 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
         const std::string stem = image_name("", id).substr(0, 12);
         write_image(base / sub / (stem + ".jpg"), draw_scene(sc, spec.image_side, draw));
         const bool yes_first = r.chance(0.5);
-        const std::string a = yes + suffix + "\tYes\n", b = no + suffix + "\tNo\n";
-        common::write_file_atomic(base / sub / (stem + ".txt"), yes_first ? a + b : b + a);
+        std::vector<std::pair<std::string, std::string>> qas = {{yes + suffix, "Yes"}, {no + suffix, "No"}};
+        if (!yes_first) std::swap(qas[0], qas[1]);
+        tasks::write_mme_questions(base / sub / (stem + ".txt"), qas);
         ++i;
       }
     }
@@ -670,7 +658,7 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
     }
     const std::vector<int> popular = popular_objects(all_scenes);
     for (const std::string split : {"random", "popular", "adversarial"}) {
-      std::string lines;
+      std::vector<tasks::PopeLabel> labels;
       int64_t qid = 0;
       Rng rs(spec.seed * 7 + 9 + (split == "popular" ? 1 : split == "adversarial" ? 2 : 0));
       for (size_t i = 0; i < pope_scenes.size(); ++i) {
@@ -690,13 +678,16 @@ ordered_json generate_world(const WorldSpec& spec, const fs::path& dir) {
         const std::string image = image_name("COCO_val2014_", ids[i]);
         for (size_t k = 0; k < 3; ++k) {
           for (const auto& [obj, label] : {std::pair{truth[k], "yes"}, std::pair{negatives[k], "no"}}) {
-            const ordered_json line = {{"question_id", ++qid}, {"image", image},
-                                       {"text", "Is there " + with_article(object_name(obj)) + " in the image?"}, {"label", label}};
-            lines += line.dump() + "\n";
+            tasks::PopeLabel l;
+            l.question_id = ++qid;
+            l.image = image;
+            l.text = "Is there " + with_article(object_name(obj)) + " in the image?";
+            l.label = label;
+            labels.push_back(std::move(l));
           }
         }
       }
-      common::write_file_atomic(dir / files.pope / ("coco_pope_" + split + ".json"), lines);
+      tasks::write_pope_labels(dir / files.pope / ("coco_pope_" + split + ".json"), labels);
     }
     counts["pope_questions_per_split"] = 6 * spec.pope_images;
   }

@@ -1,4 +1,4 @@
-// Shapes world (harness/demo_world.h): deterministic bytes per seed, every benchmark
+// Shapes world (harness/demo/world.h): deterministic bytes per seed, every benchmark
 // readable by its own task adapter with the counts world.json promises, ground truth that
 // scores perfectly through the real metrics, VQAv2's ten disagreeing answers, and POPE's
 // negative sampling (random / popular / adversarial) as POPE defines it.
@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/sha256.h"
-#include "harness/demo_world.h"
+#include "harness/demo/world.h"
 #include "tasks/task.h"
 
 namespace fs = std::filesystem;

@@ -16,15 +16,21 @@ struct Result {
   std::string out;
 };
 
-inline Result run_lnbench(const std::string& args, const std::string& stdin_file = "") {
-  std::string cmd = std::string(LNB_EXE) + " " + args + " 2>&1";
-  if (!stdin_file.empty()) cmd += " < " + stdin_file;
+// Any shell command, stderr folded into the output.
+inline Result run_command(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf{};
   while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
   const int status = pclose(pipe);
   return {WEXITSTATUS(status), out};
+}
+
+inline Result run_lnbench(const std::string& args, const std::string& stdin_file = "") {
+  std::string cmd = std::string(LNB_EXE) + " " + args;
+  if (!stdin_file.empty()) cmd += " < " + stdin_file;
+  return run_command(cmd);
 }
 
 // `command` via /bin/sh in a child process, stdout discarded, stderr to `stderr_log`.

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/sha256.h"
 #include "model/safetensors.h"
 #include "tests/harness/run_lnbench.h"
 #include "tests/tasks/task_fixture.h"
@@ -167,6 +168,19 @@ TEST(Run, MatrixWritesTheStoreReusesCheckpointsAndSwapsDeltasExactly) {
     if (p["phase"] == "eval") {
       EXPECT_TRUE(p["eval"].contains("reused_from")) << p.dump();
     }
+  // The build is named by the GNU build ids of lnbench and its plugin, as readelf reads them
+  // from the files (the linker's hash of each output).
+  auto build_id = [](const fs::path& elf) {
+    const std::string out = lnb::test::run_command("readelf -n " + elf.string()).out;
+    const size_t at = out.find("Build ID: ");
+    return at == std::string::npos ? std::string() : out.substr(at + 10, out.find('\n', at) - at - 10);
+  };
+  const fs::path exe = fs::canonical(LNB_EXE);
+  const std::string exe_id = build_id(exe), plugin_id = build_id(exe.parent_path().parent_path() / "lib" / "liblnbench_torch.so");
+  ASSERT_EQ(exe_id.size(), 40u) << "lnbench linked without --build-id=sha1";
+  ASSERT_EQ(plugin_id.size(), 40u);
+  EXPECT_EQ(read_json(run / "tiny" / "ln" / "pope" / "eval.json")["build"],
+            lnb::common::sha256_hex("build-id " + exe_id + "\nbuild-id " + plugin_id + "\n"));
   // Answers made by another build are never reused: a night after a code change decodes again.
   for (const char* night : {"night", "night2", "night3"}) {
     const fs::path e = d / "results" / night / "tiny" / "ln" / "pope" / "eval.json";

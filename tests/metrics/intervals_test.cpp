@@ -132,8 +132,9 @@ TEST(Intervals, BootstrapMeanEqualsANaiveResampler) {
     means.push_back(s / static_cast<double>(x.size()));
   }
   means = sorted(means);
-  EXPECT_NEAR(fast->lo, quantile_linear(means, 0.025), 1e-9);
-  EXPECT_NEAR(fast->hi, quantile_linear(means, 0.975), 1e-9);
+  // Values are multiples of 10, so every sum is exact whatever its order: equal to the bit.
+  EXPECT_EQ(fast->lo, quantile_linear(means, 0.025));
+  EXPECT_EQ(fast->hi, quantile_linear(means, 0.975));
 }
 
 TEST(Intervals, PopeBootstrapEqualsRescoringEachResample) {
@@ -228,8 +229,9 @@ TEST(Intervals, MmeBootstrapResamplesWholeImagesLikeTheEvalTool) {
   o.seed = 8;
   const MmeIntervals fast = mme_intervals(scores, o);
 
-  // Slow twin (equal to the last bits but for summation order): the same draws (subtasks in the official order the scores hold them),
-  // each resample rebuilt as eval_tool lines and scored by a fresh accumulator.
+  // Slow twin: the same draws (subtasks in the official order the scores hold them), each
+  // resample rebuilt as eval_tool lines and scored by a fresh accumulator. Both add the
+  // subtask scores in that order from integer counts: equal to the bit.
   SplitMix64 rng(o.seed);
   std::vector<double> perception, cognition;
   for (int r = 0; r < o.resamples; ++r) {
@@ -247,10 +249,10 @@ TEST(Intervals, MmeBootstrapResamplesWholeImagesLikeTheEvalTool) {
   }
   perception = sorted(perception);
   cognition = sorted(cognition);
-  EXPECT_NEAR(fast.perception->lo, quantile_linear(perception, 0.025), 1e-9);
-  EXPECT_NEAR(fast.perception->hi, quantile_linear(perception, 0.975), 1e-9);
-  EXPECT_NEAR(fast.cognition->lo, quantile_linear(cognition, 0.025), 1e-9);
-  EXPECT_NEAR(fast.cognition->hi, quantile_linear(cognition, 0.975), 1e-9);
+  EXPECT_EQ(fast.perception->lo, quantile_linear(perception, 0.025));
+  EXPECT_EQ(fast.perception->hi, quantile_linear(perception, 0.975));
+  EXPECT_EQ(fast.cognition->lo, quantile_linear(cognition, 0.025));
+  EXPECT_EQ(fast.cognition->hi, quantile_linear(cognition, 0.975));
   EXPECT_LE(fast.perception->lo, scores.perception);
   EXPECT_GE(fast.perception->hi, scores.perception);
 }

@@ -31,5 +31,24 @@ TEST(CsvField, QuotesWhenNeededAndDisarmsFormulas) {
   EXPECT_EQ(csv_field("line\nbreak"), "\"line\nbreak\"");
 }
 
+// RFC 4648 section 10's test vectors, and every byte value through a round trip of
+// lengths 0..4 mod 3 (padding).
+TEST(Base64, Rfc4648VectorsAndEveryByte) {
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foo"), "Zm9v");
+  EXPECT_EQ(base64("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64(std::string("\xff\xfe\x00", 3)), "//4A");
+  std::string all;
+  for (int b = 0; b < 256; ++b) all += static_cast<char>(b);
+  const std::string enc = base64(all);
+  EXPECT_EQ(enc.size(), 344u);
+  EXPECT_EQ(enc.substr(0, 8), "AAECAwQF");
+  EXPECT_EQ(enc.substr(enc.size() - 8), "/P3+/w==");  // Python's base64.b64encode(bytes(range(256)))
+}
+
 }  // namespace
 }  // namespace lnb::reports

@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "reports/escape.h"
 #include "reports/html_report.h"
 #include "reports/leaderboard.h"
 #include "reports/regression.h"
@@ -154,7 +158,7 @@ TEST(Pairwise, APlantedDifferenceIsFoundAndIdenticalStrategiesAreNot) {
   o.tasks = {"pope", "vqav2"};
   test::write_store(root, o);
   const std::vector<reports::Run> runs = read_store(root);
-  const std::vector<Pairwise> pw = compare_strategies(runs.back(), RegressionOptions{});
+  const std::vector<Pairwise> pw = compare_strategies(read_run_samples(runs.back()), RegressionOptions{});
   ASSERT_EQ(pw.size(), 6u);  // 3 pairs x 2 tasks
   for (const Pairwise& p : pw) {
     SCOPED_TRACE(p.task + " " + p.a + " vs " + p.b);
@@ -189,7 +193,7 @@ TEST(Pairwise, AStrongEffectIsDistinguishable) {
   o.strategies = {"connector", "ln", "ln-simple", "lora", "full"};  // 50 % .. 82 % right
   o.tasks = {"mme"};
   test::write_store(root, o);
-  const std::vector<Pairwise> pw = compare_strategies(read_store(root).back(), RegressionOptions{});
+  const std::vector<Pairwise> pw = compare_strategies(read_run_samples(read_store(root).back()), RegressionOptions{});
   const auto it = std::find_if(pw.begin(), pw.end(), [](const Pairwise& p) { return p.a == "connector" && p.b == "full"; });
   ASSERT_NE(it, pw.end());
   EXPECT_LT(it->p_holm, 1e-6);
@@ -255,6 +259,111 @@ TEST(Report, IdenticalNightsAreNotRegressions) {
   EXPECT_EQ(s.n_compared, 25u);
   EXPECT_EQ(s.n_regressions, 0u);
   EXPECT_EQ(slurp(out / "task_mme.html").find("<td class=\"t\">Is there a dog?"), std::string::npos);  // no flips
+}
+
+Sample yes_no(const std::string& id, const std::string& parsed) {
+  Sample s;
+  s.id = id;
+  s.answer = parsed + ".";
+  s.parsed = parsed;
+  return s;
+}
+
+// Disagreement is on the parsed answer; a flip marks its row and keeps the old answer;
+// the cap keeps every disagreeing or flipped row before any other, in file order.
+TEST(SampleBrowser, DisagreementFlipsAndTheCap) {
+  RunSamples rs;
+  for (const char* strategy : {"ln", "lora", "full"})
+    for (int i = 0; i < 10; ++i) {
+      const bool odd_one_out = std::string(strategy) == "full" && (i == 2 || i == 5);
+      // "ln" answers "yes." where the others say "yes": the raw text differs, the parse does not.
+      Sample s = yes_no("q" + std::to_string(i), odd_one_out ? "no" : "yes");
+      if (std::string(strategy) == "ln") s.answer = "Yes, there is.";
+      rs[{"m", strategy, "pope"}].push_back(s);
+    }
+  rs[{"m", "ln", "mme"}].push_back(yes_no("other-task", "no"));
+  const std::vector<Flip> flips = {{"m", "lora", "q7", "", "no", "yes"}, {"m", "lora", "absent", "", "no", "yes"}};
+  const SampleBrowser all = browse_samples(rs, "pope", flips, 100);
+  EXPECT_EQ(all.strategies, (std::vector<std::string>{"full", "ln", "lora"}));
+  EXPECT_EQ(all.n_total, 10u);
+  EXPECT_EQ(all.n_disagree, 2u);
+  EXPECT_EQ(all.n_flipped, 1u);
+  ASSERT_EQ(all.rows.size(), 10u);
+  for (size_t i = 0; i < 10; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(all.rows[i].id, "q" + std::to_string(i));
+    EXPECT_EQ(all.rows[i].disagree, i == 2 || i == 5);
+    EXPECT_EQ(all.rows[i].flipped, i == 7);
+    EXPECT_EQ(all.rows[i].before[2], i == 7 ? "no" : "");
+    ASSERT_NE(all.rows[i].answers[0], nullptr);
+    EXPECT_EQ(all.rows[i].answers[0]->parsed, i == 2 || i == 5 ? "no" : "yes");
+  }
+  const SampleBrowser capped = browse_samples(rs, "pope", flips, 4);
+  EXPECT_EQ(capped.n_total, 10u);
+  std::vector<std::string> ids;
+  for (const BrowserRow& r : capped.rows) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"q0", "q2", "q5", "q7"}));
+  EXPECT_EQ(browse_samples(rs, "pope", flips, 2).rows.size(), 2u);
+  EXPECT_EQ(browse_samples(rs, "pope", flips, 2).rows[1].id, "q5");
+}
+
+TEST(SampleBrowser, ReferenceTextCountsRepeatsAndKeepsDistinctOnesInOrder) {
+  EXPECT_EQ(reference_text(nlohmann::json("yes")), "yes");
+  EXPECT_EQ(reference_text(nlohmann::json::array({"two", "2", "two", "two", "2", "three"})),
+            "two \u00d73 \u00b7 2 \u00d72 \u00b7 three");
+  EXPECT_EQ(reference_text(nlohmann::json::array({"A cat.", "A small cat."})), "A cat. \u00b7 A small cat.");
+  EXPECT_EQ(reference_text(nlohmann::json()), "");
+}
+
+TEST(SampleBrowser, PageEmbedsEachShownImageOnceAndStaysBounded) {
+  const fs::path root = fresh_dir("browser"), out = root / "out";
+  test::FixtureOptions o;
+  o.n_runs = 2;
+  o.n_samples = 300;
+  o.regress_last = 0.2;
+  o.tasks = {"pope"};
+  o.images_per_task = 25;
+  o.hostile = "<b>&";
+  test::write_store(root, o);
+  // Without a thumbnailer: small images as they are, the large one not at all.
+  write_report({root, out, "", {}});
+  const std::string page = slurp(out / "task_pope.html");
+  const std::vector<reports::Run> runs = read_store(root);
+  const RunSamples rs = read_run_samples(runs.back());
+  const SampleBrowser b = browse_samples(rs, "pope", find_flips(pair_samples(runs[0], rs), "pope"));
+  ASSERT_EQ(b.rows.size(), kBrowserRows);
+  auto count = [&page](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = page.find(needle); at != std::string::npos; at = page.find(needle, at + 1)) ++n;
+    return n;
+  };
+  std::set<std::string> shown_images;
+  size_t disagree = 0, flipped = 0;
+  for (const BrowserRow& r : b.rows) {
+    shown_images.insert(r.answers[0]->image);
+    disagree += r.disagree, flipped += r.flipped;
+  }
+  EXPECT_EQ(count("data-disagree=\"1\""), disagree);
+  EXPECT_EQ(count("data-flipped=\"1\""), flipped);
+  EXPECT_GT(flipped, 0u);
+  EXPECT_EQ(count("<tr data-disagree="), kBrowserRows);
+  // One CSS class per distinct embedded image; the 40 KB image 0 is left out.
+  EXPECT_EQ(count("base64,"), shown_images.size() - shown_images.count((root / "images" / "pope-0.png").string()));
+  EXPECT_EQ(count("<b>&"), 0u) << "an unescaped string from the store";
+  EXPECT_GT(count("Is there a dog in picture"), 0u);
+  EXPECT_GT(count("yes \u00d72 \u00b7 no&lt;b&gt;&amp;"), 0u);
+  EXPECT_LT(page.size(), kBrowserRows * 4000 + 200000) << "thumbnails or rows beyond the bound";
+  // With a thumbnailer: called once per distinct image of the shown rows, never for the others.
+  std::set<std::string> asked;
+  size_t calls = 0;
+  write_report({root, out, "", {}}, [&](const fs::path& p) -> std::optional<Thumbnail> {
+    ++calls;
+    asked.insert(p.string());
+    return Thumbnail{"image/jpeg", "JPEG"};
+  });
+  EXPECT_EQ(asked, shown_images);
+  EXPECT_EQ(calls, shown_images.size());
+  EXPECT_NE(slurp(out / "task_pope.html").find("data:image/jpeg;base64," + base64("JPEG")), std::string::npos);
 }
 
 TEST(Report, UnknownBaselineIsAnError) {

@@ -32,8 +32,19 @@ struct FixtureOptions {
   bool intervals = false;        // metrics.json "intervals": value +- 10 (mme), +- 0.05 (others)
   bool twin_of_last = false;     // the last strategy answers exactly as the one before it
   std::string hostile;           // appended to every free-form string when non-empty
+  // samples.jsonl also names an image (one of `images_per_task` PNG-signed files under
+  // ROOT/images, each asked about by several samples), a question and a reference;
+  // image 0 of each task is larger than reports::kMaxEmbeddedImageBytes.
+  int images_per_task = 0;
   uint64_t seed = 7;
 };
+
+// A valid 2x2 red PNG (zlib-compressed, CRCs right); the fixture's images are it with
+// bytes after IEND, which decoders ignore, so each file differs.
+inline constexpr char kTinyPng[] =
+    "\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00"
+    "\x00\xfd\xd4\x9a\x73\x00\x00\x00\x10\x49\x44\x41\x54\x78\x9c\x63\x38\xa1\xa1\x01\x44\x0c\x10\x0a\x00\x21\x2e"
+    "\x04\x61\x1e\xe0\x6d\xc2\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
 
 inline void write_store(const fs::path& root, const FixtureOptions& o) {
   std::mt19937_64 rng(o.seed);
@@ -85,9 +96,19 @@ inline void write_store(const fs::path& root, const FixtureOptions& o) {
           bool correct = u(srng) < 0.5 + 0.08 * static_cast<double>(as);  // night-independent
           if (last && correct && u(rng) < o.regress_last) correct = false;  // ...but the planted regression
           const std::string answer = correct ? "Yes" : "No";
-          lines += json{{"id", task + "-" + std::to_string(i)}, {"prompt", "Is there a dog?" + o.hostile},
-                        {"answer", answer + o.hostile}, {"parsed", answer + o.hostile},
-                        {"correct", correct}, {"score", correct ? 1.0 : 0.0}}.dump() + "\n";
+          json line = {{"id", task + "-" + std::to_string(i)}, {"prompt", "Is there a dog?" + o.hostile},
+                       {"answer", answer + o.hostile}, {"parsed", answer + o.hostile},
+                       {"correct", correct}, {"score", correct ? 1.0 : 0.0}};
+          if (o.images_per_task > 0) {
+            const int k = i % o.images_per_task;
+            const fs::path image = root / "images" / (task + "-" + std::to_string(k) + ".png");
+            if (!fs::exists(image))
+              write(image, std::string(kTinyPng, sizeof kTinyPng - 1) + std::string(k == 0 ? 40000 : static_cast<size_t>(k), '\0'));
+            line["image"] = image.string();
+            line["question"] = "Is there a dog in picture " + std::to_string(k) + "?" + o.hostile;
+            line["reference"] = std::vector<std::string>{"yes", "yes", "no" + o.hostile};
+          }
+          lines += line.dump() + "\n";
         }
         write(cell / task / "samples.jsonl", lines);
       }

@@ -3,10 +3,12 @@
 // on the exported files.
 #include <algorithm>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 
 #include "common/sha256.h"
+#include "tasks/benchmark_files.h"
 #include "tasks/task.h"
 #include "tests/harness/run_lnbench.h"
 #include "tests/tasks/task_fixture.h"
@@ -239,12 +241,31 @@ TEST(SampleRecord, CarriesPromptHashAnswerAndScore) {
   auto [task, out] = load(fx, "pope", "pope");
   const auto answers = golden_answers("pope");
   const TaskScores s = task->score(answers);
-  const json rec = sample_record(task->requests()[0], "PROMPT", "Yes.", s.samples[0]);
+  const json rec = sample_record(task->requests()[0], task->data_root(), "PROMPT", "Yes.", s.samples[0]);
   EXPECT_EQ(rec["id"], task->requests()[0].id);
   EXPECT_EQ(rec["prompt_sha256"], common::sha256_hex("PROMPT"));
   EXPECT_EQ(rec["answer"], "Yes.");
   EXPECT_TRUE(rec.contains("correct"));
   EXPECT_TRUE(rec.contains("parsed_exact"));
+  // Every record names its image, its question and its ground truth as the label file
+  // has them: the line of its split with that image and question text.
+  std::map<std::string, std::vector<PopeLabel>> labels;
+  for (const char* split : {"random", "popular", "adversarial"})
+    labels[split] = read_pope_labels(fx.root() / "pope" / ("coco_pope_" + std::string(split) + ".json"));
+  for (size_t i = 0; i < task->requests().size(); ++i) {
+    const Request& r = task->requests()[i];
+    const json j = sample_record(r, task->data_root(), "P", "no", s.samples[i]);
+    SCOPED_TRACE(r.id);
+    ASSERT_TRUE(j["image"].is_string());
+    const fs::path image(j["image"].get<std::string>());
+    EXPECT_TRUE(fs::exists(image)) << image;
+    const auto& in_split = labels.at(r.split);
+    const auto hit = std::find_if(in_split.begin(), in_split.end(), [&](const PopeLabel& l) {
+      return fs::path(l.image).filename() == image.filename() && j["question"] == l.text + std::string(kShortAnswerSuffix);
+    });
+    ASSERT_NE(hit, in_split.end()) << j.dump();
+    EXPECT_EQ(j["reference"], hit->label);
+  }
 }
 
 TEST(ScoreTaskCli, ListsRequestsAndScoresAnswersIntoTheResultsLayout) {
