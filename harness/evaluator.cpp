@@ -272,6 +272,33 @@ const std::string& build_identity() {
 // The first candidate answered under `key` and finished (metrics.json) is copied into
 // `dir`: samples and submission files, eval.json marked with where it came from, and
 // metrics.json last (its presence marks the task done, as for answers made here).
+// The decoding settings in the answers' key ("" for plain greedy, so greedy keys are the
+// keys of earlier builds) and in eval.json.
+std::string decoding_key(const EvalSettings& s) {
+  std::string k;
+  if (!s.sampling.greedy()) {
+    std::ostringstream o;
+    o.precision(17);
+    o << " sample temperature " << s.sampling.temperature << " top_k " << s.sampling.top_k << " top_p " << s.sampling.top_p
+      << " seed " << s.sampling.seed;
+    k += o.str();
+  }
+  if (s.min_new_tokens > 0) k += " min_new_tokens " + std::to_string(s.min_new_tokens);
+  return k;
+}
+
+ordered_json decoding_json(const EvalSettings& s) {
+  if (s.sampling.greedy()) return {{"mode", "greedy"}, {"min_new_tokens", s.min_new_tokens}};
+  return {{"mode", "sample"},
+          {"temperature", s.sampling.temperature},
+          {"top_k", s.sampling.top_k},
+          {"top_p", s.sampling.top_p},
+          {"seed", s.sampling.seed},
+          {"min_new_tokens", s.min_new_tokens},
+          {"draws", "inverse CDF of the filtered softmax (temperature, top-k, top-p as HF) at SplitMix64(seed, "
+                    "sha256(task/id), step): the same answer at any batch size, rank or resume"}};
+}
+
 // Returns the folder the answers came from, or nullopt when none could be reused.
 std::optional<std::string> reuse_answers(const fs::path& dir, const std::string& key, const std::vector<fs::path>& candidates) {
   for (const fs::path& c : candidates) {
@@ -303,7 +330,7 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   kh.update("lnbench.answers/1\n" + s_.identity + "\n" + s_.template_name + "\n" + std::to_string(s_.batch_size) + "\n" +
             task.fingerprint() + "\nengine 2 prefix " +
             (s_.prefix_sharing ? "on budget " + std::to_string(s_.prefix_cache_mb) : std::string("off")) +
-            (s_.fold_lora ? " lora folded" : "") + "\n");
+            (s_.fold_lora ? " lora folded" : "") + decoding_key(s_) + "\n");
   const std::string key = kh.hex_digest();
   const fs::path key_file = dir / "answers.key";
   std::optional<std::string> reused;  // rank 0's: where the answers were just copied from
@@ -350,6 +377,9 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   // Every prompt rendered and tokenized once: the prefix plan needs them all.
   std::vector<std::string> prompts(reqs.size());
   std::vector<std::vector<int64_t>> ids(reqs.size());
+  // Each request's sampling draws are its own (task/id), whatever batch or rank decodes it.
+  std::vector<uint64_t> sample_keys(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) sample_keys[i] = model::sample_key(std::string(task.name()) + "/" + reqs[i].id);
   const auto& cfg = m_.config;
   const int64_t Np = cfg.has_vision ? cfg.vision.n_patches() : 0;
   std::vector<model::PrefixRequest> keys(reqs.size());
@@ -401,10 +431,13 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   auto decode = [&](const std::vector<size_t>& batch, bool shared, model::GenerationStats* stats) {
     const std::vector<at::Tensor> f = batch_features(batch);
     std::vector<model::GenerationRequest> gr;
-    for (size_t k = 0; k < batch.size(); ++k) gr.push_back({ids[batch[k]], f[k], shared ? plan.node_of[batch[k]] : -1});
+    for (size_t k = 0; k < batch.size(); ++k)
+      gr.push_back({ids[batch[k]], f[k], shared ? plan.node_of[batch[k]] : -1, sample_keys[batch[k]]});
     model::GenerationOptions go;
     go.max_new_tokens = reqs[batch.front()].max_new_tokens;
     go.stop = reqs[batch.front()].stop;
+    go.sampling = s_.sampling;
+    go.min_new_tokens = s_.min_new_tokens;
     torch::NoGradGuard ng;
     return gen.generate(gr, go, stats, shared ? &store : nullptr);
   };
@@ -493,6 +526,7 @@ ordered_json Evaluator::evaluate(const tasks::Task& task, const fs::path& dir, c
   task.export_submission(answers, dir / "submission");
   const double eval_seconds = seconds_since(t0);
   report["build"] = build_identity();
+  report["decoding"] = decoding_json(s_);
   report["requests"] = reqs.size();
   report["answered_now"] = static_cast<int64_t>(totals[0]);
   report["resumed"] = resumed;

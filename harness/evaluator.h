@@ -32,6 +32,7 @@
 
 #include "harness/feature_cache.h"
 #include "model/loader.h"
+#include "model/sampling.h"
 #include "tasks/task.h"
 #include "training/distributed.h"
 
@@ -47,6 +48,8 @@ struct EvalSettings {
   int64_t vision_batch = 8;             // images through the vision tower together
   bool fold_lora = true;                // the caller folded a LoRA delta into the weights (part of the answers' key)
   std::string cuda_graphs = "auto";     // auto (= on for CUDA) | on | off
+  model::SamplingOptions sampling;      // greedy by default; a request's draws are keyed by task/id
+  int64_t min_new_tokens = 0;
   // Task folders of earlier nights (`lnbench run`, reuse_answers): one answered under the
   // same key is copied instead of decoded again (samples, submission, eval.json, metrics).
   std::function<std::vector<std::filesystem::path>(const std::filesystem::path& dir)> reuse_candidates;

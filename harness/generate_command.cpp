@@ -34,7 +34,7 @@ void register_generate(CLI::App& app, int& exit_code) {
   cmd->add_option("--vision-tower", a.vision_tower, "CLIP folder for original LLaVA (default: config's mm_vision_tower)");
   cmd->add_option("--image", a.image, "Image file; omit for a text-only prompt");
   cmd->add_option("--prompt", a.prompt, "User message; \"<image>\\n\" is prepended when it names no <image>")->required();
-  cmd->add_option("--template", a.template_name, "vicuna_v1 (default) | llava_llama_2 | plain");
+  cmd->add_option("--template", a.template_name, "vicuna_v1 (default) | llava_llama_2 | plain | vicuna_v0");
   cmd->add_option("--max-new-tokens", a.max_new_tokens, "Generation budget (default 128)")->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   cmd->add_option("--dump-logits", a.dump_logits, "Write prompt and step logits (fp32) to this safetensors file");
   cmd->add_option("--dtype", a.dtype, "fp32 (default) | bf16 | fp16");

@@ -19,8 +19,8 @@ using nlohmann::ordered_json;
 
 namespace {
 OptionSpec opt(std::string key, OptionKind kind, nlohmann::json fallback, std::string help, bool required = false,
-               std::vector<std::string> choices = {}, double min = -1e300) {
-  return OptionSpec{std::move(key), kind, std::move(fallback), std::move(help), required, std::move(choices), min};
+               std::vector<std::string> choices = {}, double min = -1e300, double max = 1e300) {
+  return OptionSpec{std::move(key), kind, std::move(fallback), std::move(help), required, std::move(choices), min, max};
 }
 }  // namespace
 
@@ -45,7 +45,8 @@ const std::vector<OptionSpec>& run_options() {
       opt("tf32", K::kBool, false, "Allow TF32 matmuls on CUDA"),
       opt("models.*.path", K::kPath, nullptr, "Model folder (llava-hf, original LLaVA or LLaMA)", true),
       opt("models.*.vision_tower", K::kPath, "", "CLIP folder for original LLaVA"),
-      opt("models.*.template", K::kString, "vicuna_v1", "Chat template", false, {"vicuna_v1", "llava_llama_2", "plain"}),
+      opt("models.*.template", K::kString, "vicuna_v1", "Chat template (vicuna_v0: the LayerNorm authors' evaluation template)",
+          false, {"vicuna_v1", "llava_llama_2", "plain", "vicuna_v0"}),
       opt("checkpoints.*.path", K::kPath, nullptr,
           "A checkpoint trained elsewhere, evaluated as the strategy NAME: a PEFT adapter folder (LoRA, LN_TUNING, PREFIX_TUNING), "
           "a LLaVA LoRA folder (adapter_model.* + non_lora_trainables.bin), a full fine-tuned HF checkpoint, or an "
@@ -97,8 +98,16 @@ const std::vector<OptionSpec>& run_options() {
       opt("eval.vision_batch", K::kInt, 8, "Images through the vision tower together", false, {}, 1),
       opt("eval.fold_lora", K::kBool, true,
           "Fold a LoRA delta into the weights (and a prefix's reparameterisation MLP into its output) while evaluating (no adapter GEMMs; the base is restored bit-exactly after)"),
-      opt("eval.cuda_graphs", K::kString, "auto", "Replay the decode step as a CUDA graph (auto = on for CUDA)", false,
+      opt("eval.cuda_graphs", K::kString, "auto", "Replay the decode step as a CUDA graph (auto = on for CUDA; greedy steps only)", false,
           {"auto", "on", "off"}),
+      opt("eval.temperature", K::kFloat, 0.0,
+          "Sampling temperature (0 = greedy). A sampled answer draws from (eval.seed, the request id, the step) alone: "
+          "the same at any batch size, on any rank, after a resume", false, {}, 0),
+      opt("eval.top_k", K::kInt, 0, "When sampling: only the k most likely tokens (0 = all)", false, {}, 0),
+      opt("eval.top_p", K::kFloat, 1.0, "When sampling: only the smallest most-likely set with this mass (1 = all)", false, {},
+          1e-6, 1.0),
+      opt("eval.seed", K::kInt, 0, "When sampling: the seed of every request's draws", false, {}, 0),
+      opt("eval.min_new_tokens", K::kInt, 0, "EOS is not chosen before this many new tokens", false, {}, 0),
   };
   return options;
 }
@@ -214,9 +223,10 @@ json check_value(const OptionSpec& s, const std::string& key, const json& v, con
       out = v;
       break;
   }
-  if ((s.kind == OptionKind::kInt || s.kind == OptionKind::kFloat) && out.get<double>() < s.min) {
+  if ((s.kind == OptionKind::kInt || s.kind == OptionKind::kFloat) && (out.get<double>() < s.min || out.get<double>() > s.max)) {
     std::ostringstream e;
-    e << "a value >= " << s.min;
+    if (s.max < 1e300) e << "a value in [" << s.min << ", " << s.max << "]";
+    else e << "a value >= " << s.min;
     fail(origin, key, e.str(), show(v));
   }
   if (!s.choices.empty() && std::find(s.choices.begin(), s.choices.end(), out.get<std::string>()) == s.choices.end()) {

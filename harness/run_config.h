@@ -35,6 +35,7 @@ struct OptionSpec {
   bool required = false;
   std::vector<std::string> choices;  // kString: allowed values (empty = any)
   double min = -1e300;               // kInt, kFloat: smallest allowed value
+  double max = 1e300;                // kInt, kFloat: largest allowed value
 };
 
 const std::vector<OptionSpec>& run_options();

@@ -147,6 +147,11 @@ EvalSettings eval_settings(const ordered_json& cfg, const ordered_json& mcfg) {
   es.vision_batch = e["vision_batch"].get<int64_t>();
   es.cuda_graphs = e["cuda_graphs"].get<std::string>();
   es.fold_lora = e["fold_lora"].get<bool>();
+  es.sampling.temperature = e["temperature"].get<double>();
+  es.sampling.top_k = e["top_k"].get<int64_t>();
+  es.sampling.top_p = e["top_p"].get<double>();
+  es.sampling.seed = static_cast<uint64_t>(e["seed"].get<int64_t>());
+  es.min_new_tokens = e["min_new_tokens"].get<int64_t>();
   es.template_name = mcfg["template"].get<std::string>();
   return es;
 }

@@ -2,6 +2,7 @@
 // PrefixStore, one suffix prefill per batch, and the static-shape decode step (eager, or
 // replayed as a CUDA graph). generate.cpp keeps the slow reference it is tested against.
 #include <algorithm>
+#include <stdexcept>
 #include <chrono>
 #include <iostream>
 
@@ -25,12 +26,17 @@ struct DecodeBuffers {
     positions = at::zeros({rows, 1}, lopts);                     // (R, 1) RoPE position of this step's token
     slot = at::zeros({1}, lopts);                                // (1) cache slot this step writes
     logits = at::zeros({rows, c.vocab_size}, w.dtype(at::kFloat));  // (R, V) when kept
+    uniforms = at::full({rows}, 0.5, w.dtype(at::kDouble));      // (R) this step's draws when sampling
   }
   int64_t rows, capacity;
   bool keep_logits;
   KvCache cache;
-  at::Tensor tokens, positions, slot, logits;
+  at::Tensor tokens, positions, slot, logits, uniforms;
   StepGraph graph;
+  // How the step chooses its token: argmax in a captured graph; sampling and blocked ids
+  // (EOS before min_new_tokens) run eagerly.
+  SamplingOptions sampling;
+  std::vector<int64_t> blocked;
 };
 
 namespace {
@@ -91,7 +97,7 @@ void Generator::decode_step(DecodeBuffers& d, int64_t attend) {
   const at::Tensor h = model_->llm->forward_step(embeds, rot, mask, d.cache, d.slot, attend);
   const at::Tensor logits = model_->head(h).squeeze(1);                                 // (R, V)
   if (d.keep_logits) d.logits.copy_(logits);
-  d.tokens.copy_(logits.argmax(-1));
+  d.tokens.copy_(d.sampling.greedy() && d.blocked.empty() ? logits.argmax(-1) : choose_tokens(logits, d.sampling, d.uniforms, d.blocked));
   d.positions.add_(1);
   d.slot.add_(1);
 }
@@ -178,6 +184,8 @@ void Generator::ensure_prefix(PrefixStore& store, int64_t node, const Generation
 std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRequest>& batch, const GenerationOptions& opt,
                                                   GenerationStats* stats, PrefixStore* store) {
   torch::NoGradGuard no_grad;
+  check_sampling(opt.sampling);
+  if (opt.min_new_tokens < 0) throw std::invalid_argument("min_new_tokens: expected >= 0, got " + std::to_string(opt.min_new_tokens));
   const int64_t B = static_cast<int64_t>(batch.size());
   std::vector<GenerationResult> results(batch.size());
   if (B == 0) return results;
@@ -268,7 +276,22 @@ std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRe
   } else {
     first_logits = model_->head(hidden.narrow(1, S - 1, 1)).squeeze(1);
   }
-  d.tokens.narrow(0, 0, B).copy_(first_logits.argmax(-1));
+  std::vector<int64_t> eos = opt.eos_ids;
+  if (eos.empty() && tokenizer_.eos_id() >= 0) eos.push_back(tokenizer_.eos_id());
+  // Each row's draw of a step from its own key (rows past B: buffer padding, never read).
+  std::vector<double> u(static_cast<size_t>(d.rows), 0.5);
+  auto set_uniforms = [&](int64_t step) {
+    if (opt.sampling.greedy()) return;
+    for (int64_t b = 0; b < B; ++b)
+      u[static_cast<size_t>(b)] = sample_uniform(opt.sampling.seed, batch[static_cast<size_t>(b)].sample_key, step);
+    d.uniforms.copy_(at::from_blob(u.data(), {d.rows}, at::kDouble));
+  };
+  d.sampling = opt.sampling;
+  set_uniforms(0);
+  d.blocked = opt.min_new_tokens > 0 ? eos : std::vector<int64_t>{};
+  d.tokens.narrow(0, 0, B).copy_(d.sampling.greedy() && d.blocked.empty()
+                                     ? first_logits.argmax(-1)
+                                     : choose_tokens(first_logits, d.sampling, d.uniforms.narrow(0, 0, B), d.blocked));
   if (stats) {
     stats->prefill_tokens += B * S;
     stats->prefix_reused += reused;
@@ -279,8 +302,6 @@ std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRe
 
   // Static decode: every row advances every step; a finished row is a masked row.
   const auto t1 = std::chrono::steady_clock::now();
-  std::vector<int64_t> eos = opt.eos_ids;
-  if (eos.empty() && tokenizer_.eos_id() >= 0) eos.push_back(tokenizer_.eos_id());
   std::vector<int64_t> start_pos(static_cast<size_t>(d.rows), 0);
   for (int64_t b = 0; b < B; ++b) start_pos[static_cast<size_t>(b)] = results[static_cast<size_t>(b)].prompt_tokens;
   d.positions.copy_(at::from_blob(start_pos.data(), {d.rows, 1}, lopts));
@@ -288,7 +309,8 @@ std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRe
   std::vector<std::vector<at::Tensor>> step_logits(opt.keep_logits ? B : 0);
   std::vector<bool> finished(batch.size(), false);
   int64_t n_active = B, decoded = 0;
-  const bool graph = d.graph.captured();
+  // The captured step chooses by argmax: sampled or EOS-held steps run eagerly.
+  const bool graph = d.graph.captured() && opt.sampling.greedy() && opt.min_new_tokens == 0;
   for (int64_t step = 0; step < opt.max_new_tokens && n_active > 0; ++step) {
     const at::Tensor next = d.tokens.narrow(0, 0, B).to(at::kCPU);  // the step's one device-to-host transfer
     const int64_t* nx = next.data_ptr<int64_t>();
@@ -308,6 +330,8 @@ std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRe
       d.graph.replay();
       if (stats) ++stats->graph_replays;
     } else {
+      set_uniforms(step + 1);
+      d.blocked = step + 1 < opt.min_new_tokens ? eos : std::vector<int64_t>{};
       decode_step(d, L + step + 1);
     }
     if (stats) ++stats->decode_steps;

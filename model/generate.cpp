@@ -3,6 +3,7 @@
 #include "model/generate.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <chrono>
 
 #include <ATen/ATen.h>
@@ -86,6 +87,8 @@ ExpandedPrompt expand_image_slots(const std::vector<int64_t>& prompt, int64_t n_
 std::vector<GenerationResult> Generator::generate_reference(const std::vector<GenerationRequest>& batch,
                                                             const GenerationOptions& opt, GenerationStats* stats) {
   torch::NoGradGuard no_grad;
+  check_sampling(opt.sampling);
+  if (opt.min_new_tokens < 0) throw std::invalid_argument("min_new_tokens: expected >= 0, got " + std::to_string(opt.min_new_tokens));
   const int64_t B = static_cast<int64_t>(batch.size());
   std::vector<GenerationResult> results(batch.size());
   if (B == 0) return results;
@@ -159,7 +162,11 @@ std::vector<GenerationResult> Generator::generate_reference(const std::vector<Ge
   std::vector<std::vector<at::Tensor>> step_logits(opt.keep_logits ? B : 0);
   int64_t decoded = 0;
   for (int64_t step = 0; step < opt.max_new_tokens && !active.empty(); ++step) {
-    const at::Tensor next = logits.argmax(-1).cpu();  // (B')
+    std::vector<double> u;
+    for (int64_t b : active) u.push_back(sample_uniform(opt.sampling.seed, batch[static_cast<size_t>(b)].sample_key, step));
+    const at::Tensor next =
+        choose_tokens(logits, opt.sampling, at::tensor(u, at::kDouble), step < opt.min_new_tokens ? eos : std::vector<int64_t>{})
+            .cpu();  // (B')
     const int64_t* nx = next.data_ptr<int64_t>();
     std::vector<int64_t> keep_rows, keep_ids, keep_pos;
     for (size_t i = 0; i < active.size(); ++i) {

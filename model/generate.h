@@ -28,6 +28,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "model/llava.h"
+#include "model/sampling.h"
 #include "model/tokenizer.h"
 
 namespace lnb::model {
@@ -36,6 +37,7 @@ struct GenerationRequest {
   std::vector<int64_t> prompt;  // ids; kImageSlot (or an expanded run of the image token) per image
   at::Tensor image_features;    // (n_images, Np, Dv) CLIP features, or undefined for text-only
   int64_t prefix_node = -1;     // with a PrefixStore: the node this prompt starts with (-1: none)
+  uint64_t sample_key = 0;      // the request's own draws when sampling (sample_key(request id))
 };
 
 struct GenerationOptions {
@@ -44,6 +46,8 @@ struct GenerationOptions {
   bool stop_at_eos = true;        // false: always max_new_tokens (parity runs)
   std::vector<std::string> stop;  // stop strings, cut from the text (LLaVA's KeywordsStoppingCriteria)
   bool keep_logits = false;       // fill GenerationResult::prompt_logits / step_logits
+  SamplingOptions sampling;       // default greedy (model/sampling.h)
+  int64_t min_new_tokens = 0;     // EOS is not chosen before this many tokens (HF MinNewTokensLength)
 };
 
 struct GenerationResult {

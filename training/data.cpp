@@ -97,6 +97,7 @@ std::vector<Conversation> read_conversations(const std::filesystem::path& file) 
 }
 
 TokenizedSample tokenize_conversation(const Conversation& c, const model::ChatTemplate& t, const model::Tokenizer& tok) {
+  if (t.eval_only) throw std::invalid_argument("template '" + t.name + "' is for evaluation only: lnbench does not train with it");
   const bool has_image = !c.image.empty();
   TokenizedSample s;
   if (t.style == model::ChatTemplate::Style::kPlain) {

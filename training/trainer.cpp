@@ -122,6 +122,9 @@ void Trainer::validate() const {
   need(o_.lora.rank >= 1, "--lora-rank: expected >= 1");
   need(o_.lora.dropout >= 0 && o_.lora.dropout < 1, "--lora-dropout: expected a value in [0, 1)");
   need(!o_.out_dir.empty(), "--out: an output folder is required");
+  need(!model::chat_template(o_.template_name).eval_only,
+       "--template: '" + o_.template_name + "' is an evaluation template (the authors' protocol); train with vicuna_v1, "
+       "llava_llama_2 or plain");
 }
 
 void Trainer::load() {
@@ -515,11 +518,12 @@ void set_lr(torch::optim::AdamW& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
 }
 
-double lr_multiplier(int64_t step, int64_t total, double warmup_ratio) {
+double lr_multiplier(int64_t step, int64_t total, double warmup_ratio, double min_lr_ratio) {
   const int64_t warmup = static_cast<int64_t>(std::ceil(static_cast<double>(total) * warmup_ratio));
   if (step < warmup) return static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, warmup));
   const double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
-  return std::max(0.0, 0.5 * (1.0 + std::cos(M_PI * 0.5 * 2.0 * progress)));
+  const double factor = 0.5 * (1.0 + std::cos(M_PI * 0.5 * 2.0 * progress));
+  return std::max(0.0, factor * (1 - min_lr_ratio) + min_lr_ratio);
 }
 
 nlohmann::json TrainOptions::to_json() const {

@@ -36,8 +36,10 @@ struct OptimOptions {
 };
 
 // HF get_cosine_schedule_with_warmup: the multiplier of the base rate at optimizer step
-// `step` (0-based) of `total`, with ceil(warmup_ratio * total) warmup steps.
-double lr_multiplier(int64_t step, int64_t total, double warmup_ratio);
+// `step` (0-based) of `total`, with ceil(warmup_ratio * total) warmup steps; with
+// min_lr_ratio > 0, get_cosine_with_min_lr_schedule_with_warmup(min_lr_rate): the cosine
+// decays to that fraction of the rate instead of 0.
+double lr_multiplier(int64_t step, int64_t total, double warmup_ratio, double min_lr_ratio = 0);
 
 struct TrainOptions {
   std::filesystem::path model_dir, vision_tower, data_file, image_dir, out_dir;

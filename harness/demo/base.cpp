@@ -37,7 +37,7 @@ using nlohmann::ordered_json;
 
 namespace {
 
-constexpr int kBuilderVersion = 3;  // 3: training/'s AdamW groups and cosine schedule
+constexpr int kBuilderVersion = 3;  // 3: training/'s AdamW groups and cosine schedule (with a floor)
 
 std::vector<model::ChatTurn> chat_turns(const training::Conversation& c) {
   std::vector<model::ChatTurn> turns;
@@ -76,8 +76,11 @@ void hf_init(torch::nn::Module& m, uint64_t seed) {
   }
 }
 
-// Both phases train as lnbench train does: training/'s AdamW (HF adamw_torch; no decay
-// on biases and norms), HF's cosine schedule with warmup, global-norm clipping.
+// Both phases train with training/'s AdamW (HF adamw_torch; no decay on biases and norms)
+// and HF's cosine schedule with 5 % warmup, decaying to a floor of 10 % of the rate
+// (get_cosine_with_min_lr_schedule_with_warmup, min_lr_rate 0.1: pretraining from scratch
+// keeps learning to the end), with global-norm clipping at 1.
+constexpr double kMinLrRatio = 0.1;
 training::OptimOptions phase_optim(double lr, double weight_decay) {
   training::OptimOptions o;
   o.lr = lr;
@@ -96,7 +99,7 @@ std::vector<at::Tensor> tensors_of(const std::vector<std::pair<std::string, at::
 // One optimizer step of a phase at `step` of `total`; returns the loss.
 double optimizer_step(torch::optim::AdamW& opt, const training::OptimOptions& o, const std::vector<at::Tensor>& params,
                       const at::Tensor& loss, int64_t step, int64_t total) {
-  training::set_lr(opt, o.lr * training::lr_multiplier(step, total, o.warmup_ratio));
+  training::set_lr(opt, o.lr * training::lr_multiplier(step, total, o.warmup_ratio, kMinLrRatio));
   opt.zero_grad();
   loss.backward();
   torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);

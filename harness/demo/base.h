@@ -22,11 +22,9 @@ struct BaseSpec {
   int64_t image_side = 72, patch = 24;  // one patch per cell of the world's 3×3 grid
   int64_t vision_width = 128, vision_layers = 4, vision_heads = 4, vision_mlp = 256;
   int64_t width = 128, layers = 4, heads = 4, kv_heads = 4, mlp = 352, max_positions = 512;
-  // The default demo spends its 15-minute budget on the comparison, not the base model
-  // (which a real user downloads): 600 + 520 steps, 30 % of the first run.
-  int64_t clip_steps = 600, clip_batch = 128;
+  int64_t clip_steps = 800, clip_batch = 128;
   double clip_lr = 2e-3;
-  int64_t lm_steps = 520, lm_batch = 32, lm_max_tokens = 160;
+  int64_t lm_steps = 700, lm_batch = 32, lm_max_tokens = 160;
   double lm_lr = 3e-3;
   nlohmann::ordered_json to_json() const;
 };

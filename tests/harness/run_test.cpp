@@ -308,11 +308,15 @@ size_t lines_in(const fs::path& f) {
   return static_cast<size_t>(std::count(t.begin(), t.end(), '\n'));
 }
 
+// Sampled decoding (eval.temperature > 0): each request draws from (seed, its id, the
+// step), so the kill and two-rank tests below run sampled and still must match exactly.
+const json kSampled = {{"eval", {{"temperature", 0.9}, {"top_k", 30}, {"top_p", 0.95}, {"seed", 11}}}};
+
 TEST(Run, ResumeAfterSigkillAtRandomPointsEndsIdenticalWithNoDuplicatedOrLostSample) {
   const FixtureCopy bench;
   const fs::path d = temp_dir("lnb_run_kill");
   const json strategies = {"base", "ln"};
-  const fs::path ref_cfg = write_config(d / "ref", bench.root(), strategies);
+  const fs::path ref_cfg = write_config(d / "ref", bench.root(), strategies, kSampled);
   ASSERT_EQ(run_lnbench("run " + ref_cfg.string() + " --quiet").code, 0);
   const auto reference = metrics_files(d / "ref" / "results" / "night");
   ASSERT_EQ(reference.size(), 4u);
@@ -320,7 +324,7 @@ TEST(Run, ResumeAfterSigkillAtRandomPointsEndsIdenticalWithNoDuplicatedOrLostSam
   // Kill points are progress events (one JSON line per training step or answered batch)
   // plus a random delay, so they land in training, in answering and in between whatever
   // the machine's load; each restart resumes and moves on.
-  const fs::path cfg = write_config(d / "killed", bench.root(), strategies);
+  const fs::path cfg = write_config(d / "killed", bench.root(), strategies, kSampled);
   std::mt19937 rng(20261123);
   std::uniform_int_distribution<int> events(1, 6), delay_us(0, 30000);
   int kills = 0, kills_while_answering = 0;
@@ -358,12 +362,45 @@ TEST(Run, ResumeAfterSigkillAtRandomPointsEndsIdenticalWithNoDuplicatedOrLostSam
   fs::remove_all(d);
 }
 
+// A sampled answer is the request's own: the same at batch 1 as at batch 4, different
+// from greedy, recorded in eval.json; an out-of-range sampling option is refused by name.
+TEST(Run, SampledAnswersAreTheSameAtBatchOneAndRecordTheirDecoding) {
+  const FixtureCopy bench;
+  const fs::path d = temp_dir("lnb_run_sampled");
+  const json strategies = {"base"};
+  const fs::path b4 = write_config(d / "b4", bench.root(), strategies, kSampled);
+  json one = kSampled;
+  one["eval"]["batch_size"] = 1;
+  const fs::path b1 = write_config(d / "b1", bench.root(), strategies, one);
+  const fs::path greedy = write_config(d / "greedy", bench.root(), strategies);
+  for (const fs::path& c : {b4, b1, greedy}) ASSERT_EQ(run_lnbench("run " + c.string() + " --quiet").code, 0) << c;
+  auto cell = [&](const char* which, const char* task) { return d / which / "results" / "night" / "tiny" / "base" / task; };
+  int differ = 0;
+  for (const char* t : {"pope", "mme"}) {
+    SCOPED_TRACE(t);
+    const auto a = answers_of(cell("b4", t) / "samples.jsonl");
+    EXPECT_EQ(a, answers_of(cell("b1", t) / "samples.jsonl"));
+    differ += a != answers_of(cell("greedy", t) / "samples.jsonl");
+    const json e = read_json(cell("b4", t) / "eval.json");
+    EXPECT_EQ(e["decoding"]["mode"], "sample");
+    EXPECT_EQ(e["decoding"]["top_k"], 30);
+    EXPECT_EQ(read_json(cell("greedy", t) / "eval.json")["decoding"]["mode"], "greedy");
+  }
+  EXPECT_GE(differ, 1) << "sampling changed no answer";
+  const Result bad = run_lnbench("run " + b4.string() + " --quiet --set eval.top_p=1.5");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("eval.top_p"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("[1e-06, 1]"), std::string::npos) << bad.out;
+  fs::remove_all(d);
+}
+
 TEST(Run, TwoRanksOnLoopbackWriteByteIdenticalMetricsToOne) {
   const FixtureCopy bench;
   const fs::path d = temp_dir("lnb_run_dist");
   const json strategies = {"base", "ln"};
   // Both runs share the checkpoint store: the two-rank run evaluates the same ln delta.
-  const json shared = {{"train", {{"checkpoints", (d / "checkpoints").string()}}}};
+  json shared = {{"train", {{"checkpoints", (d / "checkpoints").string()}}}};
+  shared.merge_patch(kSampled);
   const fs::path one = write_config(d / "one", bench.root(), strategies, shared);
   ASSERT_EQ(run_lnbench("run " + one.string() + " --quiet").code, 0);
   const fs::path two = write_config(d / "two", bench.root(), strategies, shared);

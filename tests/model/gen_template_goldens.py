@@ -4,7 +4,8 @@
   gen_template_goldens.py [--check]   (writes tests/data/model/{tokenizer.model,template_goldens.json})
 
 Rendering is LLaVA's llava/conversation.py Conversation.get_prompt() for SeparatorStyle
-TWO (vicuna_v1), LLAMA_2 (llava_llama_2) and PLAIN, transcribed below; token ids are
+TWO (vicuna_v1), LLAMA_2 (llava_llama_2), PLAIN and SINGLE (vicuna_v0, with its built-in
+renewable-energy exchange), transcribed in tests/oracles/llava_conversation.py; token ids are
 LLaVA's tokenizer_image_token over the slow (legacy) LlamaTokenizer semantics, computed
 with the sentencepiece Python package (hf_oracle.tokenizer_image_token), and cross-checked
 against transformers' AutoTokenizer (legacy=True) on every chunk where the two stacks agree
@@ -50,8 +51,8 @@ def main():
     import sentencepiece as spm
     sp = spm.SentencePieceProcessor(model_file=tok_path)
     goldens = {"generator": "tests/model/gen_template_goldens.py", "tokenizer": "tokenizer.model", "cases": []}
-    for template in ("vicuna_v1", "llava_llama_2", "plain"):
-        roles = ("", "") if template == "plain" else ("USER", "ASSISTANT")
+    for template in ("vicuna_v1", "llava_llama_2", "plain", "vicuna_v0"):
+        roles = {"plain": ("", ""), "vicuna_v0": ("Human", "Assistant")}.get(template, ("USER", "ASSISTANT"))
         for case, turns in CASES.items():
             messages = []
             for user, assistant in turns:

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,20 @@ inline std::vector<GenerationRequest> mixed_requests(Fixture& f) {
     r.push_back(q);
   }
   return r;
+}
+
+// The token greedy decoding emits most often over `reqs` (12 tokens each): used as EOS,
+// it makes rows finish at different steps.
+inline int64_t most_common_token(Generator& gen, const std::vector<GenerationRequest>& reqs) {
+  GenerationOptions probe;
+  probe.max_new_tokens = 12;
+  probe.stop_at_eos = false;
+  std::map<int64_t, int> counts;
+  for (const auto& r : reqs) {
+    const GenerationResult res = gen.generate({r}, probe)[0];  // kept: a range-for over a temporary's member dangles
+    for (int64_t t : res.tokens) ++counts[t];
+  }
+  return std::max_element(counts.begin(), counts.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
 }
 
 }  // namespace lnb::model::test

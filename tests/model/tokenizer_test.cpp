@@ -34,7 +34,16 @@ TEST(ChatTemplate, RendersAndTokenizesAsLlava) {
     EXPECT_EQ(tok.encode_with_image(prompt), g["ids"].get<std::vector<int64_t>>()) << where;
     ++n;
   }
-  EXPECT_EQ(n, 12);
+  EXPECT_EQ(n, 16);  // 4 templates x 4 cases
+  // vicuna_v0 as the authors' prompts: the system line, its built-in exchange first, and
+  // the open turn "###Assistant:" with no trailing space.
+  const std::string v0 = render_chat(chat_template("vicuna_v0"), {{"<image>\nWhat is it?", std::nullopt}});
+  EXPECT_EQ(v0.rfind("A chat between a curious human and an artificial intelligence assistant. The assistant gives helpful, "
+                     "detailed, and polite answers to the human's questions.###Human: What are the key differences between "
+                     "renewable and non-renewable energy sources?###Assistant: Renewable energy sources", 0), 0u);
+  EXPECT_NE(v0.find("economic and social instability.\n###Human: <image>\nWhat is it?###Assistant:"), std::string::npos);
+  EXPECT_EQ(v0.back(), ':');
+  EXPECT_TRUE(chat_template("vicuna_v0").eval_only);
 }
 
 TEST(Tokenizer, ImageSlotBosAndSpecials) {

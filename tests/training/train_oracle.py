@@ -76,6 +76,16 @@ def adamw(out):
     for k, p in live.items():
         ref["final." + k] = p.detach().clone()
     ref["multipliers"] = torch.tensor(mults, dtype=torch.float64)
+    # HF's cosine with a floor (min_lr_rate), every step of 10 with 3 of warmup.
+    from transformers.optimization import get_cosine_with_min_lr_schedule_with_warmup
+    dummy = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    floor = get_cosine_with_min_lr_schedule_with_warmup(dummy, 3, 10, min_lr_rate=0.1)
+    floored = []
+    for _ in range(10):
+        floored.append(floor.get_last_lr()[0])
+        dummy.step()
+        floor.step()
+    ref["multipliers_min_lr_0.1"] = torch.tensor(floored, dtype=torch.float64)
     save_file(ref, out)
 
 

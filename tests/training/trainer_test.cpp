@@ -43,6 +43,9 @@ TEST(AdamW, FiveStepsEqualTorchOptimAdamWUnderTheHfCosineSchedule) {
     set_lr(*opt, o.lr * lr_multiplier(step, 10, 0.3));
     opt->step();
   }
+  const at::Tensor floored = ref.tensor("multipliers_min_lr_0.1");
+  for (int64_t step = 0; step < 10; ++step)
+    EXPECT_NEAR(lr_multiplier(step, 10, 0.3, 0.1), floored[step].item<double>(), 1e-12) << "min_lr_rate 0.1, step " << step;
   for (auto& [name, p] : params) {
     const double diff = (p.detach() - ref.tensor("final." + name)).abs().max().item<double>();
     EXPECT_LE(diff, 1e-6) << name;
