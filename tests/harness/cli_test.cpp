@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -195,6 +196,40 @@ TEST(Cli, ReportWritesTheLeaderboardAndFailsOnARegressionWhenAsked) {
   const Result missing = run("report " + (root / "nope").string());
   EXPECT_EQ(missing.code, 2);
   EXPECT_NE(missing.out.find("not a folder"), std::string::npos) << missing.out;
+}
+
+// `lnbench report` makes the sample browser's thumbnails with lib/liblnbench_images.so: a
+// 40 KB image (too large to embed as it is) becomes a JPEG thumbnail; without the plugin
+// the report says so and embeds only the small images, as PNGs.
+TEST(Cli, ReportThumbnailsComeFromTheImagePlugin) {
+  const fs::path exe = fs::canonical(LNB_EXE);
+  if (!fs::exists(exe.parent_path().parent_path() / "lib" / "liblnbench_images.so"))
+    GTEST_SKIP() << "no image plugin in this build (no OpenCV)";
+  const fs::path root = fs::temp_directory_path() / "lnb_cli_thumbnails";
+  fs::remove_all(root);
+  lnb::reports::test::FixtureOptions o;
+  o.n_runs = 1;
+  o.n_samples = 12;
+  o.tasks = {"pope"};
+  o.images_per_task = 3;  // image 0 is 40 KB
+  lnb::reports::test::write_store(root, o);
+  const Result r = run("report " + root.string() + " --out " + (root / "out").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(root / "out" / "task_pope.html");
+  const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t jpegs = 0;
+  for (size_t at = page.find("data:image/jpeg;base64,"); at != std::string::npos; at = page.find("data:image/jpeg;base64,", at + 1))
+    ++jpegs;
+  EXPECT_EQ(jpegs, 3u) << "one thumbnail per distinct image";
+  EXPECT_EQ(page.find("data:image/png"), std::string::npos);
+  const Result fallback = lnb::test::run_command("LNB_IMAGE_PLUGIN=/nonexistent " + std::string(LNB_EXE) + " report " +
+                                                 root.string() + " --out " + (root / "out2").string());
+  ASSERT_EQ(fallback.code, 0) << fallback.out;
+  EXPECT_NE(fallback.out.find("no thumbnails"), std::string::npos) << fallback.out;
+  std::ifstream in2(root / "out2" / "task_pope.html");
+  const std::string page2((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(page2.find("data:image/jpeg"), std::string::npos);
+  EXPECT_NE(page2.find("data:image/png;base64,"), std::string::npos);
 }
 
 }  // namespace
