@@ -257,7 +257,9 @@ std::string reference_text(const json& reference) {
 
 std::vector<PairedTask> pair_samples(const Run& baseline, const RunSamples& current) {
   std::vector<PairedTask> out;
-  for (const auto& [key, cur_samples] : current) {
+  for (const auto& entry : current) {
+    const SampleKey& key = entry.first;  // not a structured binding: clang 14 cannot capture one
+    const std::vector<Sample>& cur_samples = entry.second;
     const auto base = std::find_if(baseline.cells.begin(), baseline.cells.end(), [&](const Cell& c) {
       return c.model == key.model && c.strategy == key.strategy;
     });
